@@ -1,0 +1,104 @@
+"""Command-line tools: `flask --app app grid …`, `export-assessments`, `import-assessments`."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from . import current_grid, exchange, services
+from .grid import GridError, load_grid
+
+grid_cli = AppGroup("grid", help="Check or show the grid (grid_items.yaml).")
+
+
+def _grid_or_exit():
+    try:
+        return current_grid()
+    except GridError as exc:
+        _report_grid_error(exc)
+        sys.exit(1)
+
+
+def _report_grid_error(exc: GridError) -> None:
+    click.echo(_("%(path)s : %(count)d problème(s)", path=exc.path, count=len(exc.problems)), err=True)
+    for problem in exc.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@grid_cli.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def grid_check(path: str | None) -> None:
+    """Check the grid file (by default the app's); exit 1 listing every problem."""
+    target = path or current_app.config["GRID_FILE"]
+    load_grid.cache_clear()
+    try:
+        grid = load_grid(target)
+    except GridError as exc:
+        _report_grid_error(exc)
+        sys.exit(1)
+    themes = len(grid.themes)
+    click.echo(_("%(path)s : grille valide, version %(version)s, %(themes)d thèmes, %(items)d énoncés, %(levels)d niveaux.",
+                 path=target, version=grid.version, themes=themes, items=len(grid.items), levels=len(grid.levels)))
+
+
+@grid_cli.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the grid as JSON.")
+def grid_show(as_json: bool) -> None:
+    """Print the grid."""
+    grid = _grid_or_exit()
+    if as_json:
+        click.echo(json.dumps(grid.as_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{_('Grille')} {grid.version}")
+    for theme in grid.themes:
+        click.echo(f"{theme.letter}  {theme.name.fr}")
+        for item in theme.items:
+            click.echo(f"   {item.id:6} {item.text.fr}")
+
+
+@click.command("export-assessments")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+def export_assessments(output: str | None) -> None:
+    """Export every assessment in the pin-grid/1 JSON format."""
+    text = exchange.dumps(exchange.export_document(services.all_assessments(), _grid_or_exit()))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(_("%(path)s écrit.", path=output), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("import-assessments")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Replace an assessment with the same territory, date and perspective.")
+def import_assessments(files: tuple[str, ...], replace: bool) -> None:
+    """Import pin-grid/1 files. A file with any error is not imported at all."""
+    grid = _grid_or_exit()
+    failed = False
+    for path in files:
+        try:
+            document = exchange.parse_document(Path(path).read_bytes(), grid)
+        except exchange.DocumentError as exc:
+            failed = True
+            click.echo(_("%(path)s : rien d'importé, %(count)d erreur(s) :", path=path, count=len(exc.problems)), err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            continue
+        report = services.import_assessments(document.assessments, replace=replace)
+        click.echo(_("%(path)s : %(created)d créée(s), %(replaced)d remplacée(s), %(skipped)d ignorée(s).",
+                     path=path, created=len(report.created), replaced=len(report.replaced), skipped=len(report.skipped)))
+        for label in report.skipped:
+            click.echo("  " + _("déjà présente, ignorée (--replace pour la remplacer) : %(label)s", label=label))
+    if failed:
+        sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(grid_cli)
+    app.cli.add_command(export_assessments)
+    app.cli.add_command(import_assessments)

@@ -1,0 +1,256 @@
+"""Forms. The grid form is built from the grid, one sub-form per statement."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from .grid import Grid
+from .models import SECTOR_CODES
+from .services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
+
+MAX_COMMENT = 5000
+MAX_ACTION = 2000
+MAX_PARTICIPANTS = 100
+MAX_ORGANIZATIONS = 50
+BLANK_ROWS = 3  # empty rows offered for new participants / organisations
+
+SECTOR_LABELS = {
+    "cisss": _l("CISSS / CIUSSS"),
+    "pediatrie_sociale": _l("Centre de pédiatrie sociale"),
+    "communautaire": _l("Organisme communautaire"),
+    "scolaire": _l("Milieu scolaire"),
+    "garde_educative": _l("Service de garde éducatif"),
+    "parent_partenaire": _l("Parent-partenaire"),
+    "autre": _l("Autre"),
+}
+
+
+class IsoDateField(DateField):
+    """A date typed as YYYY-MM-DD, refused with a message that shows what was typed."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l(
+                "« %(value)s » n'est pas une date valide : utilisez la forme AAAA-MM-JJ, "
+                "par exemple 2024-03-14.", value=" ".join(valuelist)[:40])) from None
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _sector_choices():
+    return [("", _l("— secteur —"))] + [(code, SECTOR_LABELS[code]) for code in SECTOR_CODES]
+
+
+class _Sector(SelectField):
+    """A sector select that refuses unknown codes with a readable message."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            _l("Secteur"), choices=_sector_choices(), validate_choice=False, **kwargs
+        )
+
+    def pre_validate(self, form):
+        if self.data and self.data not in SECTOR_CODES:
+            raise ValidationError(_l("Secteur inconnu : « %(code)s ».", code=self.data[:40]))
+
+
+class TerritoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(_l("Le code est obligatoire.")),
+            Regexp(
+                r"^[A-Z0-9][A-Z0-9-]{0,19}$",
+                message=_l(
+                    "Le code ne peut contenir que des lettres sans accent, des chiffres et des "
+                    "traits d'union (sans espace, 20 caractères au plus), p. ex. MTL-NORD."
+                ),
+            ),
+        ],
+    )
+    name = StringField(
+        _l("Nom"), filters=[_strip],
+        validators=[DataRequired(_l("Le nom est obligatoire.")), Length(max=200)],
+    )
+    region = StringField(
+        _l("Région"), filters=[_strip],
+        validators=[DataRequired(_l("La région est obligatoire.")), Length(max=120)],
+    )
+
+
+class ParticipantForm(Form):
+    name = StringField(_l("Nom (facultatif)"), filters=[_strip], validators=[Length(max=200)])
+    role = StringField(_l("Rôle"), filters=[_strip], validators=[Length(max=200)])
+    sector = _Sector()
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.name.data or self.role.data)
+
+    def validate_role(self, field):
+        if not self.is_blank and not field.data:
+            raise ValidationError(_l("Indiquez le rôle de cette personne."))
+
+    def validate_sector(self, field):
+        if not self.is_blank and not field.data:
+            raise ValidationError(_l("Choisissez le secteur de cette personne."))
+
+
+class OrganizationForm(Form):
+    name = StringField(_l("Organisme"), filters=[_strip], validators=[Length(max=200)])
+    sector = _Sector()
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.name.data
+
+    def validate_sector(self, field):
+        if not self.is_blank and not field.data:
+            raise ValidationError(_l("Choisissez le secteur de cet organisme."))
+
+
+class AssessmentForm(FlaskForm):
+    territory = SelectField(_l("Territoire"), coerce=int, validate_choice=False)
+    date = IsoDateField(_l("Date de la rencontre"), validators=[InputRequired(_l("La date est obligatoire."))])
+    perspective = StringField(
+        _l("Point de vue d'un organisme partenaire (laisser vide pour la vue collective du territoire)"),
+        filters=[_strip], validators=[Length(max=200)],
+    )
+    participants = FieldList(FormField(ParticipantForm), min_entries=BLANK_ROWS)
+    organizations = FieldList(FormField(OrganizationForm), min_entries=BLANK_ROWS)
+
+    def __init__(self, *args, territories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.territory.choices = [(t.id, f"{t.name} ({t.code})") for t in territories]
+        self._territory_ids = {t.id for t in territories}
+
+    def validate_territory(self, field):
+        if field.data not in self._territory_ids:
+            raise ValidationError(_l("Choisissez un territoire de la liste."))
+
+    def validate_date(self, field):
+        if field.data and not dt.date(2000, 1, 1) <= field.data <= dt.date.today() + dt.timedelta(days=366):
+            raise ValidationError(_l("La date doit être entre 2000 et l'an prochain."))
+
+    def validate_participants(self, field):
+        rows = [row for row in field if not row.form.is_blank]
+        if len(rows) > MAX_PARTICIPANTS:
+            raise ValidationError(
+                _l("Au plus %(max)s participants par évaluation (%(count)s reçus).",
+                   max=MAX_PARTICIPANTS, count=len(rows))
+            )
+
+    def validate_organizations(self, field):
+        rows = [row for row in field if not row.form.is_blank]
+        if len(rows) > MAX_ORGANIZATIONS:
+            raise ValidationError(
+                _l("Au plus %(max)s organismes par évaluation (%(count)s reçus).",
+                   max=MAX_ORGANIZATIONS, count=len(rows))
+            )
+
+    def add_blank_rows(self) -> None:
+        """Offer a few empty rows after the filled ones, for people to add."""
+        for rows in (self.participants, self.organizations):
+            for _ in range(BLANK_ROWS - sum(1 for row in rows if row.form.is_blank)):
+                rows.append_entry()
+
+    def details(self) -> AssessmentDetails:
+        return AssessmentDetails(
+            territory_id=self.territory.data,
+            date=self.date.data,
+            perspective=self.perspective.data or None,
+            participants=[
+                ParticipantData(role=r.role.data, sector=r.sector.data, name=r.name.data or None)
+                for r in (row.form for row in self.participants) if not r.is_blank
+            ],
+            organizations=[
+                OrganizationData(name=r.name.data, sector=r.sector.data)
+                for r in (row.form for row in self.organizations) if not r.is_blank
+            ],
+        )
+
+
+def _level_field(grid: Grid) -> RadioField:
+    codes = [lv.code for lv in grid.levels]
+
+    def known_level(form, field):
+        if field.data not in (None, "") and field.data not in codes:
+            raise ValidationError(_l("Niveau inconnu : « %(code)s ».", code=str(field.data)[:40]))
+
+    return RadioField(
+        _l("Niveau"),
+        choices=[(lv.code, lv.code) for lv in grid.levels],
+        validate_choice=False,
+        validators=[known_level],
+    )
+
+
+def grid_form_class(grid: Grid) -> type[FlaskForm]:
+    """A FlaskForm with one `AnswerForm` per statement, named by the item id."""
+
+    class AnswerForm(Form):
+        level = _level_field(grid)
+        comment = TextAreaField(
+            _l("Commentaire"),
+            validators=[Length(max=MAX_COMMENT, message=_l(
+                "Le commentaire dépasse %(max)d caractères : raccourcissez-le.", max=MAX_COMMENT))],
+        )
+        priority = BooleanField(_l("Priorité"))
+        action = TextAreaField(
+            _l("Piste d'action"),
+            validators=[Length(max=MAX_ACTION, message=_l(
+                "La piste d'action dépasse %(max)d caractères : raccourcissez-la.", max=MAX_ACTION))],
+        )
+        action_owner = StringField(_l("Qui"), filters=[_strip], validators=[Length(max=200)])
+        action_due = IsoDateField(_l("Pour quand"), validators=[Optional()])
+        base = HiddenField()
+
+        def answer(self) -> AnswerData:
+            return AnswerData(
+                level=self.level.data or None,
+                comment=(self.comment.data or "").strip(),
+                priority=bool(self.priority.data),
+                action=(self.action.data or "").strip(),
+                action_owner=self.action_owner.data or "",
+                action_due=self.action_due.data,
+            )
+
+    class GridForm(FlaskForm):
+        def answers(self) -> dict[str, AnswerData]:
+            return {item_id: self[item_id].form.answer() for item_id in grid.items}
+
+        def answer_errors(self) -> dict[str, list[str]]:
+            return {item_id: self[item_id].errors for item_id in grid.items if self[item_id].errors}
+
+        def valid_answers(self) -> dict[str, AnswerData]:
+            return {item_id: self[item_id].form.answer() for item_id in grid.items if not self[item_id].errors}
+
+        def bases(self) -> dict[str, str]:
+            return {item_id: self[item_id].form.base.data for item_id in grid.items if self[item_id].form.base.data}
+
+    for item_id in grid.items:
+        setattr(GridForm, item_id, FormField(AnswerForm, separator="-"))
+    return GridForm

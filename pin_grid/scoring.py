@@ -1,0 +1,160 @@
+"""Scoring and profile rules of DESIGN.md §4–§5, as pure functions.
+
+No Flask, no database: every function takes level codes, scores or symbols and returns values.
+The points of each level and the comparison settings come from `grid_items.yaml`; the level
+codes themselves are the stable vocabulary of the domain and are named here.
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+IMPLANTE = "implante"
+PARTIEL = "partiel"
+NON_IMPLANTE = "non_implante"
+NE_SAIS_PAS = "ne_sais_pas"
+LEVEL_CODES = (IMPLANTE, PARTIEL, NON_IMPLANTE, NE_SAIS_PAS)
+DEFAULT_POINTS: Mapping[str, int | None] = {IMPLANTE: 2, PARTIEL: 1, NON_IMPLANTE: 0, NE_SAIS_PAS: None}
+
+INSUFFISANT = "insuffisant"
+STATUSES = (IMPLANTE, PARTIEL, NON_IMPLANTE, INSUFFISANT)
+
+SYMBOLS = ("++", "+", "=", "-", "--")
+ABOVE = frozenset({"+", "++"})
+BELOW = frozenset({"-", "--"})
+DEFAULT_BANDS: Mapping[str, float] = {"++": 90, "+": 75, "-": 40, "--": 15}
+ECOSYSTEMIQUE = "ecosystemique"
+
+
+@dataclass(frozen=True)
+class ThemeScore:
+    counts: dict[str, int]  # every level code, unanswered statements not counted
+    answered: int  # statements with a level other than ne_sais_pas
+    total: int  # statements in the theme
+    score: float | None
+    status: str
+
+
+def score_theme(levels: Sequence[str | None], points: Mapping[str, int | None] = DEFAULT_POINTS) -> ThemeScore:
+    """Score one theme from the level code of each of its statements (None: not answered yet).
+
+    score = 100 × points ÷ (max points × answered), none when fewer than half the theme's
+    statements are answered; `ne_sais_pas` is counted but excluded from the score.
+    """
+    unknown = [lv for lv in levels if lv is not None and lv not in points]
+    if unknown:
+        raise ValueError(f"unknown level code(s): {unknown}")
+    counts = {code: 0 for code in points}
+    for level in levels:
+        if level is not None:
+            counts[level] += 1
+    rated = [lv for lv in levels if lv is not None and points[lv] is not None]
+    answered = len(rated)
+    if answered == 0 or answered * 2 < len(levels):
+        return ThemeScore(counts, answered, len(levels), None, INSUFFISANT)
+    top = max(p for p in points.values() if p is not None)
+    score = 100 * sum(points[lv] for lv in rated) / (top * answered)
+    if all(lv == IMPLANTE for lv in rated):
+        status = IMPLANTE
+    elif all(lv == NON_IMPLANTE for lv in rated):
+        status = NON_IMPLANTE
+    else:
+        status = PARTIEL
+    return ThemeScore(counts, answered, len(levels), score, status)
+
+
+def ensemble(component_scores: Iterable[float | None]) -> float | None:
+    """Mean of the component scores, each weighing the same; None if any is missing."""
+    scores = list(component_scores.values() if isinstance(component_scores, Mapping) else component_scores)
+    if not scores or any(s is None for s in scores):
+        return None
+    return statistics.fmean(scores)
+
+
+# --- Comparison symbols -------------------------------------------------------------------
+
+def symbol_from_z(z: float) -> str:
+    if z >= 2:
+        return "++"
+    if z >= 1:
+        return "+"
+    if z <= -2:
+        return "--"
+    if z <= -1:
+        return "-"
+    return "="
+
+
+def cohort_symbol(score: float, cohort_scores: Sequence[float]) -> str:
+    """Symbol of `score` by its z-score in the cohort (population standard deviation)."""
+    if not cohort_scores:
+        return "="
+    deviation = statistics.pstdev(cohort_scores)
+    if deviation == 0:
+        return "="
+    return symbol_from_z((score - statistics.fmean(cohort_scores)) / deviation)
+
+
+def absolute_symbol(score: float, bands: Mapping[str, float] = DEFAULT_BANDS) -> str:
+    """Symbol of `score` against the fixed bands (for a cohort too small to compare with)."""
+    if score >= bands["++"]:
+        return "++"
+    if score >= bands["+"]:
+        return "+"
+    if score < bands["--"]:
+        return "--"
+    if score < bands["-"]:
+        return "-"
+    return "="
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What symbols are measured against: the year's cohort, or the absolute bands."""
+
+    kind: str  # "cohort" or "absolute"
+    cohort_size: int
+    bands: Mapping[str, float]
+
+    def symbol(self, score: float | None, cohort_scores: Sequence[float | None]) -> str | None:
+        if score is None:
+            return None
+        if self.kind == "absolute":
+            return absolute_symbol(score, self.bands)
+        return cohort_symbol(score, [s for s in cohort_scores if s is not None])
+
+
+def reference_for(cohort_size: int, min_cohort: int = 5, bands: Mapping[str, float] = DEFAULT_BANDS) -> Reference:
+    kind = "cohort" if cohort_size >= min_cohort else "absolute"
+    return Reference(kind, cohort_size, dict(bands))
+
+
+# --- Profiles A / B / C -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProfileResult:
+    letter: str  # A, B or C
+    subprofile: str
+
+
+def classify_profile(components: Mapping[str, str | None], ensemble: str | None) -> ProfileResult | None:
+    """Profile from the symbols of the five components and of the ensemble (DESIGN.md §5).
+
+    None when the ensemble or any component has no symbol.
+    """
+    if ensemble is None or not components or any(s is None for s in components.values()):
+        return None
+    for symbol in (ensemble, *components.values()):
+        if symbol not in SYMBOLS:
+            raise ValueError(f"unknown symbol {symbol!r}")
+    any_below = any(s in BELOW for s in components.values())
+    if ensemble in ABOVE:
+        return ProfileResult("A", "se_demarque" if any_below else "exemplaire")
+    if ensemble in BELOW:
+        return ProfileResult("C", "difficile")
+    if any_below:
+        return ProfileResult("C", "avec_difficultes")
+    if components.get(ECOSYSTEMIQUE) in ABOVE:
+        return ProfileResult("B", "posture_ecosystemique")
+    return ProfileResult("B", "dans_la_moyenne")

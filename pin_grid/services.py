@@ -1,0 +1,433 @@
+"""Use-cases of the product. Views and CLI commands call these; they own the commits."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TypeVar
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import scoring
+from .extensions import db
+from .grid import Grid, Theme
+from .models import DRAFT, FINALIZED, Answer, Assessment, Organization, Participant, Territory
+
+T = TypeVar("T")
+
+
+# --- Errors the views turn into 4xx -------------------------------------------------------
+
+class ServiceError(Exception):
+    status = 422
+
+    def __init__(self, message, **details):
+        super().__init__(str(message))
+        self.message = message
+        self.details = details
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Locked(ServiceError):
+    status = 409
+
+
+# --- Plain data passed in by forms, the CLI and imports ------------------------------------
+
+@dataclass(frozen=True)
+class AnswerData:
+    level: str | None = None
+    comment: str = ""
+    priority: bool = False
+    action: str = ""
+    action_owner: str = ""
+    action_due: dt.date | None = None
+
+    @classmethod
+    def of(cls, answer: Answer | None) -> AnswerData:
+        if answer is None:
+            return cls()
+        return cls(answer.level, answer.comment or "", bool(answer.priority), answer.action or "",
+                   answer.action_owner or "", answer.action_due)
+
+    def fingerprint(self) -> str:
+        """Short digest of the answer as the person saw it, to detect changes made meanwhile."""
+        raw = json.dumps(asdict(self), default=str, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    @property
+    def is_empty(self) -> bool:
+        return self == AnswerData()
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    role: str
+    sector: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganizationData:
+    name: str
+    sector: str
+
+
+@dataclass(frozen=True)
+class AssessmentDetails:
+    territory_id: int
+    date: dt.date
+    perspective: str | None  # organisation name; None for the collective view
+    participants: list[ParticipantData] = field(default_factory=list)
+    organizations: list[OrganizationData] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerConflict:
+    item_id: str
+    theirs: AnswerData
+    yours: AnswerData
+
+
+@dataclass
+class SaveResult:
+    saved: list[str] = field(default_factory=list)
+    conflicts: list[AnswerConflict] = field(default_factory=list)
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+def _retrying(operation: Callable[[], T], attempts: int = 4) -> T:
+    """Run a write that read before writing; redo it when a concurrent write got there first."""
+    for attempt in range(attempts):
+        try:
+            result = operation()
+            db.session.commit()
+            return result
+        except (StaleDataError, IntegrityError, OperationalError):
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def get_assessment(assessment_id: int, *, for_update: bool = False) -> Assessment:
+    query = select(Assessment).where(Assessment.id == assessment_id)
+    if for_update:
+        query = query.with_for_update()
+    assessment = db.session.scalars(query).first()
+    if assessment is None:
+        raise NotFound(_l("Cette évaluation n'existe pas (no %(id)s).", id=assessment_id))
+    return assessment
+
+
+def get_territory(territory_id: int) -> Territory:
+    territory = db.session.get(Territory, territory_id)
+    if territory is None:
+        raise NotFound(_l("Ce territoire n'existe pas."))
+    return territory
+
+
+def territories_with_assessments() -> list[Territory]:
+    return list(
+        db.session.scalars(
+            select(Territory).options(selectinload(Territory.assessments)).order_by(Territory.name)
+        )
+    )
+
+
+def all_territories() -> list[Territory]:
+    return list(db.session.scalars(select(Territory).order_by(Territory.name)))
+
+
+def all_organizations() -> list[Organization]:
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+def organization_named(name: str, sector: str = "autre") -> Organization:
+    """The organisation of that name (case-insensitive), created with `sector` when new."""
+    name = " ".join(name.split())
+    for org in db.session.scalars(select(Organization).where(Organization.name.ilike(name))):
+        if org.name.casefold() == name.casefold():
+            return org
+    org = Organization(name=name, sector=sector)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def territory_by_code(code: str) -> Territory | None:
+    return db.session.scalars(select(Territory).where(Territory.code == code)).first()
+
+
+def find_assessment(territory_id: int, date: dt.date, perspective: str | None) -> Assessment | None:
+    """The assessment of that territory, date and perspective, if there is one."""
+    candidates = db.session.scalars(
+        select(Assessment).where(Assessment.territory_id == territory_id, Assessment.date == date)
+    )
+    wanted = perspective.casefold() if perspective else None
+    for candidate in candidates:
+        name = candidate.perspective.name.casefold() if candidate.perspective else None
+        if name == wanted:
+            return candidate
+    return None
+
+
+# --- Territories --------------------------------------------------------------------------
+
+def create_territory(code: str, name: str, region: str) -> Territory:
+    if territory_by_code(code) is not None:
+        raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
+    territory = Territory(code=code, name=name.strip(), region=region.strip())
+    db.session.add(territory)
+    db.session.commit()
+    return territory
+
+
+# --- Assessments --------------------------------------------------------------------------
+
+def _apply_details(assessment: Assessment, details: AssessmentDetails) -> None:
+    """Set territory, date, perspective, organisations and participants (look-ups first, so
+    that a new assessment is not flushed half-filled)."""
+    orgs = [organization_named(o.name, o.sector) for o in details.organizations]
+    perspective = None
+    if details.perspective:
+        perspective = organization_named(details.perspective)
+        if perspective not in orgs:
+            orgs.append(perspective)  # an organisation whose view this is was there, by definition
+    assessment.territory_id = details.territory_id
+    assessment.date = details.date
+    assessment.perspective = perspective
+    assessment.organizations = list(dict.fromkeys(orgs))
+    assessment.participants = [
+        Participant(position=i, name=p.name or None, role=p.role, sector=p.sector)
+        for i, p in enumerate(details.participants)
+    ]
+
+
+def _check_unique(details: AssessmentDetails, own_id: int | None = None) -> None:
+    existing = find_assessment(details.territory_id, details.date, details.perspective)
+    if existing is not None and existing.id != own_id:
+        raise Conflict(
+            _l("Une évaluation existe déjà pour ce territoire, à cette date et de ce point de vue."),
+            existing_id=existing.id,
+        )
+
+
+def start_assessment(details: AssessmentDetails, grid: Grid) -> Assessment:
+    get_territory(details.territory_id)
+    _check_unique(details)
+    assessment = Assessment(status=DRAFT, grid_version=grid.version)
+    _apply_details(assessment, details)
+    db.session.add(assessment)
+    db.session.commit()
+    return assessment
+
+
+def update_details(assessment_id: int, details: AssessmentDetails) -> Assessment:
+    get_territory(details.territory_id)
+
+    def operation() -> Assessment:
+        assessment = get_assessment(assessment_id, for_update=True)
+        _require_draft(assessment)
+        _check_unique(details, own_id=assessment.id)
+        _apply_details(assessment, details)
+        assessment.updated_at = dt.datetime.now(dt.timezone.utc)
+        return assessment
+
+    return _retrying(operation)
+
+
+def _require_draft(assessment: Assessment) -> None:
+    if assessment.status != DRAFT:
+        raise Locked(_l("Cette évaluation est finalisée : elle ne peut plus être modifiée."))
+
+
+def save_answers(
+    assessment_id: int,
+    answers: Mapping[str, AnswerData],
+    bases: Mapping[str, str] | None = None,
+) -> SaveResult:
+    """Save the answers a person typed; keep what others saved meanwhile.
+
+    `bases` maps an item id to the fingerprint of the answer as the person loaded it. An item
+    that changed in the database since then *and* that this person changed differently is
+    not overwritten: it comes back as a conflict with both values.
+    """
+    bases = bases or {}
+
+    def operation() -> SaveResult:
+        result = SaveResult()
+        assessment = get_assessment(assessment_id, for_update=True)
+        _require_draft(assessment)
+        stored = assessment.answers_by_item
+        for item_id, yours in answers.items():
+            current = AnswerData.of(stored.get(item_id))
+            if yours == current:
+                continue
+            base = bases.get(item_id)
+            if base is not None and base != current.fingerprint():
+                result.conflicts.append(AnswerConflict(item_id, current, yours))
+                continue
+            row = stored.get(item_id)
+            if row is None:
+                row = Answer(item_id=item_id)
+                assessment.answers.append(row)
+            for name, value in asdict(yours).items():
+                setattr(row, name, value)
+            result.saved.append(item_id)
+        if result.saved:
+            assessment.updated_at = dt.datetime.now(dt.timezone.utc)
+        return result
+
+    return _retrying(operation)
+
+
+def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:
+    stored = assessment.answers_by_item
+    return [item_id for item_id in grid.items if stored.get(item_id) is None or stored[item_id].level is None]
+
+
+def finalize(assessment_id: int, grid: Grid) -> Assessment:
+    def operation() -> Assessment:
+        assessment = get_assessment(assessment_id, for_update=True)
+        _require_draft(assessment)
+        missing = unanswered_items(assessment, grid)
+        if missing:
+            raise ServiceError(
+                _l("Impossible de finaliser : %(count)s énoncé(s) sans réponse (%(items)s).",
+                   count=len(missing), items=", ".join(missing)),
+                missing=missing,
+            )
+        assessment.status = FINALIZED
+        assessment.updated_at = dt.datetime.now(dt.timezone.utc)
+        return assessment
+
+    return _retrying(operation)
+
+
+# --- Results ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThemeResult:
+    theme: Theme
+    score: scoring.ThemeScore
+
+
+@dataclass(frozen=True)
+class AssessmentResults:
+    themes: list[ThemeResult]
+    ensemble: float | None
+
+    @property
+    def components(self) -> list[ThemeResult]:
+        return [t for t in self.themes if t.theme.is_component]
+
+    @property
+    def structures(self) -> list[ThemeResult]:
+        return [t for t in self.themes if not t.theme.is_component]
+
+
+def score_levels(levels: Mapping[str, str | None], grid: Grid) -> AssessmentResults:
+    """Results from the level of each item id (absent or None: not answered)."""
+    themes = [
+        ThemeResult(theme, scoring.score_theme([levels.get(i.id) for i in theme.items], grid.points))
+        for theme in grid.themes
+    ]
+    overall = scoring.ensemble(t.score.score for t in themes if t.theme.is_component)
+    return AssessmentResults(themes, overall)
+
+
+def results_of(assessment: Assessment, grid: Grid) -> AssessmentResults:
+    return score_levels({a.item_id: a.level for a in assessment.answers}, grid)
+
+
+def answered_count(assessment: Assessment, grid: Grid) -> int:
+    return sum(1 for a in assessment.answers if a.level is not None and a.item_id in grid.items)
+
+
+def item_ids_in(answers: Iterable[str], grid: Grid) -> list[str]:
+    """Item ids that are not in the grid (for rejecting forged or stale forms)."""
+    return [item_id for item_id in answers if item_id not in grid.items]
+
+
+# --- Import / export (`pin-grid/1`) -------------------------------------------------------
+
+def all_assessments() -> list[Assessment]:
+    return list(
+        db.session.scalars(
+            select(Assessment).options(
+                selectinload(Assessment.territory),
+                selectinload(Assessment.perspective),
+                selectinload(Assessment.participants),
+                selectinload(Assessment.organizations),
+                selectinload(Assessment.answers),
+            )
+        )
+    )
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def import_assessments(records, *, replace: bool = False) -> ImportReport:
+    """Write checked `pin-grid/1` records in one transaction.
+
+    Unknown territories and organisations are created. An assessment with the same territory,
+    date and perspective as a stored one is skipped, or replaces it with `replace`.
+    """
+    report = ImportReport()
+    try:
+        for index, record in enumerate(records):
+            label = f"assessments[{index}] {record.territory.code} {record.date.isoformat()}" + (
+                f" ({record.perspective_name})" if record.perspective_name else "")
+            territory = territory_by_code(record.territory.code)
+            if territory is None:
+                territory = Territory(code=record.territory.code, name=record.territory.name,
+                                      region=record.territory.region)
+                db.session.add(territory)
+                db.session.flush()
+            existing = find_assessment(territory.id, record.date, record.perspective_name)
+            if existing is not None:
+                if not replace:
+                    report.skipped.append(label)
+                    continue
+                db.session.delete(existing)
+                db.session.flush()
+                report.replaced.append(label)
+            else:
+                report.created.append(label)
+            assessment = Assessment(status=record.status, grid_version=record.grid_version)
+            _apply_details(assessment, AssessmentDetails(
+                territory_id=territory.id,
+                date=record.date,
+                perspective=record.perspective_name,
+                participants=[ParticipantData(p.role, p.sector, p.name) for p in record.participants],
+                organizations=[OrganizationData(o.name, o.sector) for o in record.organizations],
+            ))
+            assessment.answers = [
+                Answer(item_id=item_id, **answer.model_dump()) for item_id, answer in record.answers.items()
+            ]
+            db.session.add(assessment)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report

@@ -1,0 +1,150 @@
+"""Starting an assessment, the team's grid form, finalising, results."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import current_grid, services
+from ..forms import AssessmentForm, grid_form_class
+from ..services import AnswerData
+from . import form_status
+
+bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
+
+# A posted statement field is named "<item id>-<field>", e.g. "ECO-1-level".
+_ITEM_FIELD = re.compile(r"^([A-Za-z]{2,5}-\d{1,3})-(level|comment|priority|action|action_owner|action_due|base)$")
+
+
+def _details_page(form: AssessmentForm, assessment=None, status: int | None = None):
+    form.add_blank_rows()
+    return render_template(
+        "assessment_form.html",
+        form=form,
+        assessment=assessment,
+        organizations=services.all_organizations(),
+    ), status or form_status(form)
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+def new():
+    territories = services.all_territories()
+    if not territories:
+        flash(_("Créez d'abord le territoire de l'évaluation."), "info")
+        return redirect(url_for("main.new_territory"))
+    form = AssessmentForm(territories=territories)
+    if request.method == "GET":
+        form.territory.data = request.args.get("territoire", type=int)
+    if form.validate_on_submit():
+        try:
+            assessment = services.start_assessment(form.details(), current_grid())
+        except services.ServiceError as exc:
+            form.form_errors.append(exc.message)
+            return _details_page(form, status=exc.status)
+        return redirect(url_for(".grid", assessment_id=assessment.id))
+    return _details_page(form)
+
+
+@bp.route("/<int:assessment_id>/details", methods=["GET", "POST"])
+def details(assessment_id: int):
+    assessment = services.get_assessment(assessment_id)
+    form = AssessmentForm(territories=services.all_territories())
+    if request.method == "GET":
+        form.process(data={
+            "territory": assessment.territory_id,
+            "date": assessment.date,
+            "perspective": assessment.perspective.name if assessment.perspective else "",
+            "participants": [{"name": p.name or "", "role": p.role, "sector": p.sector} for p in assessment.participants],
+            "organizations": [{"name": o.name, "sector": o.sector} for o in assessment.organizations],
+        })
+    if form.validate_on_submit():
+        try:
+            services.update_details(assessment_id, form.details())
+        except services.ServiceError as exc:
+            form.form_errors.append(exc.message)
+            return _details_page(form, assessment, status=exc.status)
+        flash(_("Renseignements enregistrés."), "success")
+        return redirect(url_for(".grid", assessment_id=assessment_id))
+    return _details_page(form, assessment)
+
+
+def _stored_data(assessment) -> dict:
+    """The grid form's initial data: each stored answer and the fingerprint it was read with."""
+    stored = assessment.answers_by_item
+    data = {}
+    for item_id in current_grid().items:
+        answer = AnswerData.of(stored.get(item_id))
+        data[item_id] = {**answer.__dict__, "base": answer.fingerprint()}
+    return data
+
+
+def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None):
+    grid = current_grid()
+    answered = sum(1 for item_id in grid.items if form[item_id].form.level.data)
+    return render_template(
+        "grid_form.html",
+        assessment=assessment,
+        form=form,
+        answered=answered,
+        unknown_items=unknown_items,
+        conflicts={c.item_id: c for c in conflicts},
+        problem=problem,
+    ), status
+
+
+@bp.get("/<int:assessment_id>/grille")
+def grid(assessment_id: int):
+    assessment = services.get_assessment(assessment_id)
+    if not assessment.is_draft:
+        flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
+        return redirect(url_for(".results", assessment_id=assessment_id))
+    form = grid_form_class(current_grid())(data=_stored_data(assessment))
+    return _grid_page(assessment, form)
+
+
+@bp.post("/<int:assessment_id>/grille")
+def save_grid(assessment_id: int):
+    """Save what the team typed; finalise when asked. Nothing typed is dropped on an error."""
+    grid = current_grid()
+    assessment = services.get_assessment(assessment_id)
+    form = grid_form_class(grid)()
+    unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
+    valid = form.validate()
+    if "csrf_token" in form.errors:
+        return _grid_page(assessment, form, status=400)
+    try:
+        result = services.save_answers(assessment_id, form.valid_answers(), form.bases())
+    except services.Locked as exc:
+        return _grid_page(assessment, form, status=exc.status, problem=exc.message)
+    # What is now stored is what the next save is based on: the person's own saved answers, and
+    # for a conflict the other person's value, which the page shows beside theirs.
+    for item_id in result.saved:
+        form[item_id].form.base.data = form[item_id].form.answer().fingerprint()
+    for conflict in result.conflicts:
+        form[conflict.item_id].form.base.data = conflict.theirs.fingerprint()
+    if result.conflicts:
+        return _grid_page(assessment, form, status=409, conflicts=result.conflicts, unknown_items=unknown_items)
+    if not valid or unknown_items:
+        return _grid_page(assessment, form, status=422, unknown_items=unknown_items)
+    if request.form.get("intent") == "finalize":
+        try:
+            services.finalize(assessment_id, grid)
+        except services.ServiceError as exc:
+            return _grid_page(assessment, form, status=exc.status, problem=exc.message)
+        flash(_("Évaluation finalisée."), "success")
+        return redirect(url_for(".results", assessment_id=assessment_id))
+    flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")
+    return redirect(url_for(".grid", assessment_id=assessment_id))
+
+
+@bp.get("/<int:assessment_id>/resultats")
+def results(assessment_id: int):
+    grid = current_grid()
+    assessment = services.get_assessment(assessment_id)
+    return render_template(
+        "results.html",
+        assessment=assessment,
+        results=services.results_of(assessment, grid),
+        answered=services.answered_count(assessment, grid),
+    )

@@ -1,0 +1,42 @@
+"""Home (territories and their assessments), territories, language."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import services
+from ..forms import TerritoryForm
+from . import form_status
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("territories.html", territories=services.territories_with_assessments())
+
+
+@bp.route("/territoires/nouveau", methods=["GET", "POST"])
+def new_territory():
+    form = TerritoryForm()
+    if form.validate_on_submit():
+        try:
+            territory = services.create_territory(form.code.data, form.name.data, form.region.data)
+        except services.Conflict as exc:
+            form.code.errors.append(exc.message)
+        else:
+            flash(_("Territoire « %(name)s » créé.", name=territory.name), "success")
+            return redirect(url_for("main.index"))
+    return render_template("territory_form.html", form=form), form_status(form)
+
+
+@bp.get("/langue/<code>")
+def set_language(code: str):
+    """Switch the interface language and remember it in a cookie."""
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    response = make_response(redirect(target))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
