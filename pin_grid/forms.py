@@ -13,6 +13,7 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -60,7 +61,7 @@ def _strip(value):
 
 
 def _sector_choices():
-    return [("", _l("— secteur —"))] + [(code, SECTOR_LABELS[code]) for code in SECTOR_CODES]
+    return [SelectChoice("", _l("— secteur —"))] + [SelectChoice(code, SECTOR_LABELS[code]) for code in SECTOR_CODES]
 
 
 class _Sector(SelectField):
@@ -144,7 +145,7 @@ class AssessmentForm(FlaskForm):
 
     def __init__(self, *args, territories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.territory.choices = [(t.id, f"{t.name} ({t.code})") for t in territories]
+        self.territory.choices = [SelectChoice(t.id, f"{t.name} ({t.code})") for t in territories]
         self._territory_ids = {t.id for t in territories}
 
     def validate_territory(self, field):
@@ -202,7 +203,7 @@ def _level_field(grid: Grid) -> RadioField:
 
     return RadioField(
         _l("Niveau"),
-        choices=[(lv.code, lv.code) for lv in grid.levels],
+        choices=[SelectChoice(lv.code) for lv in grid.levels],
         validate_choice=False,
         validators=[known_level],
     )

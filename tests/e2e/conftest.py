@@ -1,0 +1,91 @@
+"""Fixtures for end-to-end tests: the real app on a free loopback port, driven by Debian's Chromium.
+
+Playwright's own browser download cannot work here, so the plain sync API launches
+/usr/bin/chromium (see ../shared/RECIPES.md); the pytest-playwright plugin is not used.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from pin_grid import create_app
+from pin_grid.extensions import db
+
+from ..conftest import ROOT, unavailable
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"  # gitignored: screenshots for a human to look at
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The app on a fresh SQLite file built by the real migrations, served in a thread; its base URL.
+
+    CSRF stays on: the browser posts the real forms, token included.
+    """
+    path = tmp_path / "pin_grid.sqlite"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "e2e"})
+    with app.app_context():
+        upgrade()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        unavailable("Debian's Chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies: French, the default language) and its page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-CA")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """`screenshot(page, "step")` saves test-artifacts/<test name>-<nn>-<step>.png (whole page)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    test = re.sub(r"[^\w.-]+", "_", request.node.name)
+    counter = iter(range(1, 100))
+
+    def take(page, step: str, full_page: bool = True) -> Path:
+        target = ARTIFACTS / f"{test}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(target), full_page=full_page)
+        return target
+
+    return take
