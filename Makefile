@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev translations lock clean
+.PHONY: run test install install-dev translations messages lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Grille PIN needs Python 3.11 or later ($(PYTHON) is older)."; exit 1; }
@@ -34,6 +34,11 @@ run: install
 test: install-dev
 	@bash scripts/install-test-system-deps.sh
 	$(BIN)/python -m pytest
+
+# After changing interface texts: refresh the catalogue, then translate what is new in the .po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 # Re-pin every dependency after editing requirements*.in.
 lock:

@@ -158,3 +158,34 @@ def classify_profile(components: Mapping[str, str | None], ensemble: str | None)
     if components.get(ECOSYSTEMIQUE) in ABOVE:
         return ProfileResult("B", "posture_ecosystemique")
     return ProfileResult("B", "dans_la_moyenne")
+
+
+# --- One score sheet against its cohort ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one assessment's scores stand: symbol of each component, ensemble, profile."""
+
+    symbols: dict[str, str | None]  # component theme id -> symbol (None without a score)
+    ensemble: float | None
+    ensemble_symbol: str | None
+    profile: ProfileResult | None
+
+
+def standing(
+    scores: Mapping[str, float | None],
+    cohort: Sequence[Mapping[str, float | None]],
+    reference: Reference,
+) -> Standing:
+    """Compare the component `scores` of one assessment with those of the cohort.
+
+    `scores` and each cohort member map the component theme ids to their scores; structures
+    are not components and are not passed here.
+    """
+    symbols = {
+        theme_id: reference.symbol(score, [member.get(theme_id) for member in cohort])
+        for theme_id, score in scores.items()
+    }
+    overall = ensemble(scores.values())
+    overall_symbol = reference.symbol(overall, [ensemble(member.values()) for member in cohort])
+    return Standing(symbols, overall, overall_symbol, classify_profile(symbols, overall_symbol))

@@ -139,6 +139,10 @@ def answer(page: Page, item_id: str) -> None:
 # --- The test ------------------------------------------------------------------------------
 
 def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, screenshot):
+    server_errors, script_errors = [], []
+    page.on("response", lambda r: r.status >= 500 and server_errors.append(f"{r.status} {r.request.method} {r.url}"))
+    page.on("pageerror", lambda exc: script_errors.append(str(exc)))
+
     # Home page, in French by default; the team creates its territory.
     page.goto(live_server + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Territoires et évaluations")
@@ -176,6 +180,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(page.get_by_text("2 participant·es")).to_be_visible()
     expect(progress(page)).to_contain_text("0 / 24")
     expect(page.locator("input[type=radio]")).to_have_count(24 * len(LEVELS))
+    expect(page.locator("#grid-form input[name=csrf_token]")).to_have_value(re.compile(r".{20,}"))  # CSRF is on
 
     # First half, keyboard only, from the top of the page.
     for item_id in FIRST_HALF:
@@ -234,3 +239,6 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(page).to_have_url(re.compile(r"/evaluations/\d+/resultats$"))
     expect(page.get_by_role("status")).to_have_text("Cette évaluation est finalisée : voici ses résultats.")
     expect(page.locator("input[type=radio]")).to_have_count(0)
+
+    assert server_errors == [], server_errors
+    assert script_errors == [], script_errors
