@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev translations
 
 # The English catalogue is compiled from its .po file (the .mo is build output, not in git).
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel compile -d translations
 
 run: install
 	$(BIN)/flask --app app db upgrade
