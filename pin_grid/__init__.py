@@ -96,8 +96,9 @@ def _init_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import assessments, errors, main
+    from .views import assessments, comparison, errors, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(assessments.bp)
+    app.register_blueprint(comparison.bp)
     errors.init_app(app)

@@ -98,7 +98,52 @@ def import_assessments(files: tuple[str, ...], replace: bool) -> None:
         sys.exit(1)
 
 
+@click.command("compare")
+@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="Year of the cohort.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(year: int, as_json: bool) -> None:
+    """Compare the territories of a year: symbols, ensemble and profile of each."""
+    grid = _grid_or_exit()
+    comparison = services.compare_year(year, grid)
+    if as_json:
+        click.echo(json.dumps(exchange.comparison_document(comparison), ensure_ascii=False, indent=2))
+        return
+    reference = comparison.reference
+    click.echo(_("Comparaison %(year)s : %(size)d territoire(s), référence : %(reference)s", year=year,
+                 size=reference.cohort_size,
+                 reference=_("la cohorte") if reference.kind == "cohort" else _("seuils absolus (cohorte trop petite)")))
+    letters = [t.letter for t in grid.components]
+    click.echo(f"{'':12} {'':28} {'date':10} " + " ".join(f"{c:>3}" for c in letters) + f" {'ens.':>10}  profil")
+    for row in comparison.rows:
+        t, st = row.assessment.territory, row.standing
+        symbols = " ".join(f"{(st.symbols[th.id] or '·'):>3}" for th in grid.components)
+        ensemble = f"{st.ensemble:5.1f} {st.ensemble_symbol:>3}" if st.ensemble is not None else f"{'—':>9}"
+        profile = f"{st.profile.letter} {st.profile.subprofile}" if st.profile else "—"
+        click.echo(f"{t.code:12} {t.name[:28]:28} {row.assessment.date.isoformat()} {symbols} {ensemble:>10}  {profile}")
+
+
+@click.command("demo")
+@click.option("--territories", type=click.IntRange(1, 200), default=22, show_default=True)
+@click.option("--years", type=click.IntRange(1, 20), default=4, show_default=True)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Same seed, same data.")
+@click.option("--force", is_flag=True, help="Add the demo even though the database already holds data.")
+def demo(territories: int, years: int, seed: int, force: bool) -> None:
+    """Fill an empty database with plausible territories and finalised assessments."""
+    from .demo import demo_document
+
+    grid = _grid_or_exit()
+    if services.holds_data() and not force:
+        click.echo(_("La base contient déjà des données : rien n'a été ajouté (--force pour ajouter la démo quand même)."), err=True)
+        sys.exit(1)
+    document = exchange.parse_document(json.dumps(demo_document(grid, territories, years, seed)), grid)
+    report = services.import_assessments(document.assessments)
+    click.echo(_("Démo : %(territories)d territoires, %(created)d évaluations finalisées ajoutées (%(skipped)d déjà présentes).",
+                 territories=territories, created=len(report.created), skipped=len(report.skipped)))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(grid_cli)
     app.cli.add_command(export_assessments)
     app.cli.add_command(import_assessments)
+    app.cli.add_command(compare)
+    app.cli.add_command(demo)

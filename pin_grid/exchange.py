@@ -190,3 +190,29 @@ def export_document(assessments, grid: Grid) -> dict:
 
 def dumps(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def comparison_document(comparison) -> dict:
+    """The JSON of `flask compare --json`: one row per territory of the year's cohort."""
+    def theme(result, symbol):
+        s = result.score
+        return {"counts": s.counts, "answered": s.answered, "score": s.score, "status": s.status, "symbol": symbol}
+
+    rows = []
+    for row in comparison.rows:
+        territory = row.assessment.territory
+        profile = row.standing.profile
+        rows.append({
+            "territory": {"code": territory.code, "name": territory.name, "region": territory.region},
+            "date": row.assessment.date.isoformat(),
+            "themes": {t.theme.id: theme(t, row.standing.symbols.get(t.theme.id)) for t in row.results.themes},
+            "ensemble": {"score": row.standing.ensemble, "symbol": row.standing.ensemble_symbol},
+            "profile": {"letter": profile.letter if profile else None,
+                        "subprofile": profile.subprofile if profile else None},
+        })
+    return {
+        "year": comparison.year,
+        "reference": comparison.reference.kind,
+        "cohort_size": comparison.reference.cohort_size,
+        "rows": rows,
+    }

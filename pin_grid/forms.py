@@ -140,6 +140,8 @@ class AssessmentForm(FlaskForm):
         _l("Point de vue d'un organisme partenaire (laisser vide pour la vue collective du territoire)"),
         filters=[_strip], validators=[Length(max=200)],
     )
+    carry_over = BooleanField(_l("Partir des réponses de la dernière évaluation finalisée de ce territoire "
+                                 "(même point de vue) : chaque réponse reprise est à confirmer ou à modifier"))
     participants = FieldList(FormField(ParticipantForm), min_entries=BLANK_ROWS)
     organizations = FieldList(FormField(OrganizationForm), min_entries=BLANK_ROWS)
 
@@ -227,6 +229,7 @@ def grid_form_class(grid: Grid) -> type[FlaskForm]:
         )
         action_owner = StringField(_l("Qui"), filters=[_strip], validators=[Length(max=200)])
         action_due = IsoDateField(_l("Pour quand"), validators=[Optional()])
+        confirm = BooleanField(_l("Confirmer cette réponse reprise"))
         base = HiddenField()
 
         def answer(self) -> AnswerData:
@@ -248,6 +251,9 @@ def grid_form_class(grid: Grid) -> type[FlaskForm]:
 
         def valid_answers(self) -> dict[str, AnswerData]:
             return {item_id: self[item_id].form.answer() for item_id in grid.items if not self[item_id].errors}
+
+        def confirmed(self) -> set[str]:
+            return {item_id for item_id in grid.items if self[item_id].form.confirm.data}
 
         def bases(self) -> dict[str, str]:
             return {item_id: self[item_id].form.base.data for item_id in grid.items if self[item_id].form.base.data}

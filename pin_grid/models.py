@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import false, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -123,5 +123,7 @@ class Answer(db.Model):
     action: Mapped[str] = mapped_column(Text, default="")
     action_owner: Mapped[str] = mapped_column(String(200), default="")
     action_due: Mapped[dt.date | None] = mapped_column(Date)
+    # Taken over from the previous assessment and not yet confirmed or changed by the team.
+    carried_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")

@@ -21,6 +21,9 @@ INSUFFISANT = "insuffisant"
 STATUSES = (IMPLANTE, PARTIEL, NON_IMPLANTE, INSUFFISANT)
 
 SYMBOLS = ("++", "+", "=", "-", "--")
+# Band edges are compared after rounding, so that a z of exactly 2 (or a score of exactly 75)
+# is not pushed across the edge by floating-point noise in how it was computed.
+_PRECISION = 9
 ABOVE = frozenset({"+", "++"})
 BELOW = frozenset({"-", "--"})
 DEFAULT_BANDS: Mapping[str, float] = {"++": 90, "+": 75, "-": 40, "--": 15}
@@ -75,6 +78,7 @@ def ensemble(component_scores: Iterable[float | None]) -> float | None:
 # --- Comparison symbols -------------------------------------------------------------------
 
 def symbol_from_z(z: float) -> str:
+    z = round(z, _PRECISION)
     if z >= 2:
         return "++"
     if z >= 1:
@@ -98,6 +102,7 @@ def cohort_symbol(score: float, cohort_scores: Sequence[float]) -> str:
 
 def absolute_symbol(score: float, bands: Mapping[str, float] = DEFAULT_BANDS) -> str:
     """Symbol of `score` against the fixed bands (for a cohort too small to compare with)."""
+    score = round(score, _PRECISION)
     if score >= bands["++"]:
         return "++"
     if score >= bands["+"]:

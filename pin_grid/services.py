@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -227,12 +227,29 @@ def _check_unique(details: AssessmentDetails, own_id: int | None = None) -> None
         )
 
 
-def start_assessment(details: AssessmentDetails, grid: Grid) -> Assessment:
+def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool = False) -> Assessment:
+    """Start a draft; with `carry_over`, from the answers of the previous finalised assessment
+    of the same territory and point of view (each marked until the team confirms or changes it)."""
     get_territory(details.territory_id)
     _check_unique(details)
     assessment = Assessment(status=DRAFT, grid_version=grid.version)
     _apply_details(assessment, details)
     db.session.add(assessment)
+    if carry_over:
+        db.session.flush()
+        previous = previous_assessment(assessment)
+        if previous is None:
+            db.session.rollback()
+            raise ServiceError(
+                _l("Ce territoire n'a pas encore d'évaluation finalisée antérieure de ce point de vue : "
+                   "décochez « Partir de la dernière évaluation »."),
+                field="carry_over",
+            )
+        assessment.answers = [
+            Answer(item_id=a.item_id, level=a.level, comment=a.comment, carried_over=True)
+            for a in previous.answers
+            if a.item_id in grid.items
+        ]
     db.session.commit()
     return assessment
 
@@ -260,14 +277,17 @@ def save_answers(
     assessment_id: int,
     answers: Mapping[str, AnswerData],
     bases: Mapping[str, str] | None = None,
+    confirmed: Iterable[str] = (),
 ) -> SaveResult:
     """Save the answers a person typed; keep what others saved meanwhile.
 
     `bases` maps an item id to the fingerprint of the answer as the person loaded it. An item
     that changed in the database since then *and* that this person changed differently is
-    not overwritten: it comes back as a conflict with both values.
+    not overwritten: it comes back as a conflict with both values. `confirmed` lists carried-
+    over answers the team confirmed as they are; a changed one is confirmed by the change.
     """
     bases = bases or {}
+    confirmed = set(confirmed)
 
     def operation() -> SaveResult:
         result = SaveResult()
@@ -275,19 +295,23 @@ def save_answers(
         _require_draft(assessment)
         stored = assessment.answers_by_item
         for item_id, yours in answers.items():
-            current = AnswerData.of(stored.get(item_id))
+            row = stored.get(item_id)
+            current = AnswerData.of(row)
             if yours == current:
+                if row is not None and row.carried_over and item_id in confirmed:
+                    row.carried_over = False
+                    result.saved.append(item_id)
                 continue
             base = bases.get(item_id)
             if base is not None and base != current.fingerprint():
                 result.conflicts.append(AnswerConflict(item_id, current, yours))
                 continue
-            row = stored.get(item_id)
             if row is None:
                 row = Answer(item_id=item_id)
                 assessment.answers.append(row)
             for name, value in asdict(yours).items():
                 setattr(row, name, value)
+            row.carried_over = False
             result.saved.append(item_id)
         if result.saved:
             assessment.updated_at = dt.datetime.now(dt.timezone.utc)
@@ -311,6 +335,13 @@ def finalize(assessment_id: int, grid: Grid) -> Assessment:
                 _l("Impossible de finaliser : %(count)s énoncé(s) sans réponse (%(items)s).",
                    count=len(missing), items=", ".join(missing)),
                 missing=missing,
+            )
+        carried = [a.item_id for a in assessment.answers if a.carried_over]
+        if carried:
+            raise ServiceError(
+                _l("Impossible de finaliser : %(count)s réponse(s) reprise(s) de l'évaluation précédente "
+                   "sont à confirmer ou à modifier (%(items)s).", count=len(carried), items=", ".join(sorted(carried))),
+                carried=carried,
             )
         assessment.status = FINALIZED
         assessment.updated_at = dt.datetime.now(dt.timezone.utc)
@@ -431,3 +462,175 @@ def import_assessments(records, *, replace: bool = False) -> ImportReport:
         db.session.rollback()
         raise
     return report
+
+
+# --- Cohorts, comparisons, profiles (DESIGN.md §4–§5) ---------------------------------------
+
+def _component_scores(results: AssessmentResults) -> dict[str, float | None]:
+    return {t.theme.id: t.score.score for t in results.components}
+
+
+def cohort(year: int) -> list[Assessment]:
+    """The latest finalised collective assessment of every territory dated in `year`."""
+    candidates = db.session.scalars(
+        select(Assessment)
+        .where(
+            Assessment.status == FINALIZED,
+            Assessment.perspective_id.is_(None),
+            Assessment.date >= dt.date(year, 1, 1),
+            Assessment.date <= dt.date(year, 12, 31),
+        )
+        .options(selectinload(Assessment.answers), selectinload(Assessment.territory))
+        .order_by(Assessment.date, Assessment.id)
+    )
+    latest: dict[int, Assessment] = {}
+    for assessment in candidates:
+        latest[assessment.territory_id] = assessment  # ordered by date: the last one wins
+    return list(latest.values())
+
+
+def comparison_years() -> list[int]:
+    """Years that have at least one finalised collective assessment, newest first."""
+    dates = db.session.scalars(
+        select(Assessment.date).where(Assessment.status == FINALIZED, Assessment.perspective_id.is_(None))
+    )
+    return sorted({d.year for d in dates}, reverse=True)
+
+
+PROFILE_ORDER = ("exemplaire", "se_demarque", "posture_ecosystemique", "dans_la_moyenne", "avec_difficultes", "difficile")
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    assessment: Assessment
+    results: AssessmentResults
+    standing: scoring.Standing
+
+
+@dataclass(frozen=True)
+class Comparison:
+    year: int
+    reference: scoring.Reference
+    rows: list[ComparisonRow]
+
+    def sorted_rows(self, key: str = "territory", descending: bool = False) -> list[ComparisonRow]:
+        """Rows sorted by territory, a component's score, the ensemble or the profile;
+        rows with nothing to sort on come last either way."""
+        def value(row: ComparisonRow):
+            if key == "ensemble":
+                return row.standing.ensemble
+            if key == "profile":
+                p = row.standing.profile
+                return (p.letter, PROFILE_ORDER.index(p.subprofile)) if p else None
+            if key in row.standing.symbols:
+                return next(t.score.score for t in row.results.themes if t.theme.id == key)
+            return (row.assessment.territory.name.casefold(), row.assessment.territory.code)
+
+        present = [r for r in self.rows if value(r) is not None]
+        absent = [r for r in self.rows if value(r) is None]
+        return sorted(present, key=value, reverse=descending) + absent
+
+    def profile_counts(self) -> dict[str, int]:
+        """Territories per profile letter and per sub-profile slug (plus « none »)."""
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            profile = row.standing.profile
+            for key in ((profile.letter, profile.subprofile) if profile else ("none",)):
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+def _reference(cohort_size: int, grid: Grid) -> scoring.Reference:
+    return scoring.reference_for(cohort_size, grid.comparison.min_cohort, grid.comparison.absolute_bands)
+
+
+def compare_year(year: int, grid: Grid) -> Comparison:
+    members = cohort(year)
+    results = [results_of(a, grid) for a in members]
+    sheets = [_component_scores(r) for r in results]
+    reference = _reference(len(members), grid)
+    rows = [
+        ComparisonRow(a, r, scoring.standing(sheet, sheets, reference))
+        for a, r, sheet in zip(members, results, sheets)
+    ]
+    rows.sort(key=lambda row: (row.assessment.territory.name.casefold(), row.assessment.territory.code))
+    return Comparison(year, reference, rows)
+
+
+def standing_of(assessment: Assessment, results: AssessmentResults, grid: Grid) -> tuple[scoring.Standing, scoring.Reference]:
+    """An assessment's symbols and profile against the cohort of its year."""
+    members = cohort(assessment.date.year)
+    sheets = [_component_scores(results_of(a, grid)) for a in members]
+    reference = _reference(len(members), grid)
+    return scoring.standing(_component_scores(results), sheets, reference), reference
+
+
+# --- Yearly follow-up ---------------------------------------------------------------------
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The latest finalised assessment of the same territory and point of view before this one."""
+    return db.session.scalars(
+        select(Assessment)
+        .where(
+            Assessment.territory_id == assessment.territory_id,
+            Assessment.perspective_id.is_(None)
+            if assessment.perspective_id is None
+            else Assessment.perspective_id == assessment.perspective_id,
+            Assessment.status == FINALIZED,
+            or_(Assessment.date < assessment.date,
+                and_(Assessment.date == assessment.date, Assessment.id < assessment.id)),
+        )
+        .order_by(Assessment.date.desc(), Assessment.id.desc())
+    ).first()
+
+
+@dataclass(frozen=True)
+class ThemeChange:
+    theme: Theme
+    before: scoring.ThemeScore
+    after: scoring.ThemeScore
+
+    @property
+    def delta(self) -> float | None:
+        if self.before.score is None or self.after.score is None:
+            return None
+        return self.after.score - self.before.score
+
+    @property
+    def direction(self) -> str:
+        """▲, ▼ or = (or « ? » when either side has no score)."""
+        if self.delta is None:
+            return "?"
+        return "▲" if self.delta > 0 else "▼" if self.delta < 0 else "="
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    item_id: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    previous: Assessment
+    themes: list[ThemeChange]
+    items: list[ItemChange]
+
+
+def follow_up(assessment: Assessment, results: AssessmentResults, grid: Grid) -> FollowUp | None:
+    previous = previous_assessment(assessment)
+    if previous is None:
+        return None
+    before = results_of(previous, grid)
+    themes = [ThemeChange(b.theme, b.score, a.score) for b, a in zip(before.themes, results.themes)]
+    old = {a.item_id: a.level for a in previous.answers}
+    new = {a.item_id: a.level for a in assessment.answers}
+    # A draft's statements without a level yet are not changes.
+    items = [ItemChange(i, old.get(i), new.get(i)) for i in grid.items if new.get(i) and old.get(i) != new.get(i)]
+    return FollowUp(previous, themes, items)
+
+
+def holds_data() -> bool:
+    """Whether any territory or assessment is stored (the demo refuses to touch real data)."""
+    return db.session.scalars(select(Territory.id).limit(1)).first() is not None

@@ -8,3 +8,9 @@ def form_status(form: FlaskForm) -> int:
     if request.method != "POST" or not form.errors:
         return 200
     return 400 if "csrf_token" in form.errors else 422
+
+
+def show_service_error(form: FlaskForm, exc) -> None:
+    """Show a service's refusal beside the field it is about, or at the top of the form."""
+    field = exc.details.get("field")
+    (form[field].errors if field and field in form else form.form_errors).append(exc.message)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import current_grid, services
 from ..forms import AssessmentForm, grid_form_class
 from ..services import AnswerData
-from . import form_status
+from . import form_status, show_service_error
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -38,9 +38,9 @@ def new():
         form.territory.data = request.args.get("territoire", type=int)
     if form.validate_on_submit():
         try:
-            assessment = services.start_assessment(form.details(), current_grid())
+            assessment = services.start_assessment(form.details(), current_grid(), carry_over=form.carry_over.data)
         except services.ServiceError as exc:
-            form.form_errors.append(exc.message)
+            show_service_error(form, exc)
             return _details_page(form, status=exc.status)
         return redirect(url_for(".grid", assessment_id=assessment.id))
     return _details_page(form)
@@ -62,7 +62,7 @@ def details(assessment_id: int):
         try:
             services.update_details(assessment_id, form.details())
         except services.ServiceError as exc:
-            form.form_errors.append(exc.message)
+            show_service_error(form, exc)
             return _details_page(form, assessment, status=exc.status)
         flash(_("Renseignements enregistrés."), "success")
         return redirect(url_for(".grid", assessment_id=assessment_id))
@@ -89,6 +89,7 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
         answered=answered,
         unknown_items=unknown_items,
         conflicts={c.item_id: c for c in conflicts},
+        carried={a.item_id for a in assessment.answers if a.carried_over},
         problem=problem,
     ), status
 
@@ -114,7 +115,7 @@ def save_grid(assessment_id: int):
     if "csrf_token" in form.errors:
         return _grid_page(assessment, form, status=400)
     try:
-        result = services.save_answers(assessment_id, form.valid_answers(), form.bases())
+        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed())
     except services.Locked as exc:
         return _grid_page(assessment, form, status=exc.status, problem=exc.message)
     # What is now stored is what the next save is based on: the person's own saved answers, and
@@ -142,9 +143,14 @@ def save_grid(assessment_id: int):
 def results(assessment_id: int):
     grid = current_grid()
     assessment = services.get_assessment(assessment_id)
+    results = services.results_of(assessment, grid)
+    standing, reference = services.standing_of(assessment, results, grid)
     return render_template(
         "results.html",
         assessment=assessment,
-        results=services.results_of(assessment, grid),
+        results=results,
+        standing=standing,
+        reference=reference,
+        follow_up=services.follow_up(assessment, results, grid),
         answered=services.answered_count(assessment, grid),
     )

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from .. import services
 from ..forms import TerritoryForm
-from . import form_status
+from . import form_status, show_service_error
 
 bp = Blueprint("main", __name__)
 
@@ -22,8 +22,8 @@ def new_territory():
     if form.validate_on_submit():
         try:
             territory = services.create_territory(form.code.data, form.name.data, form.region.data)
-        except services.Conflict as exc:
-            form.code.errors.append(exc.message)
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
         else:
             flash(_("Territoire « %(name)s » créé.", name=territory.name), "success")
             return redirect(url_for("main.index"))

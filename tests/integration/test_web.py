@@ -5,6 +5,7 @@ typed in that form is still there in the page that comes back.
 """
 import html
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -36,12 +37,47 @@ def assessment_id(client):
     return int(response.location.split("/")[2])
 
 
+class _FormFields(HTMLParser):
+    """What a browser would submit from a page's form: inputs, checked boxes, textareas."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.data, self._textarea = {}, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("radio", "checkbox"):
+                if "checked" in a:
+                    self.data[a["name"]] = a.get("value", "y")
+            else:
+                self.data[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.data[self._textarea] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            if self._textarea:  # a browser drops the newline that follows <textarea>
+                self.data[self._textarea] = self.data[self._textarea].removeprefix("\n")
+            self._textarea = None
+
+
+def form_fields(text):
+    parser = _FormFields()
+    parser.feed(text)
+    return parser.data
+
+
 def grid_post(client, assessment_id, answers, intent="save", csrf=True):
-    """Post the grid form as a browser does: what is shown plus what the person changed."""
-    form = page(client.get(f"/evaluations/{assessment_id}/grille"))
-    data = {name: value for name, value in re.findall(r'<input id="[^"]*-base" name="([^"]+)" type="hidden" value="([^"]*)"', form)}
-    if csrf:
-        data["csrf_token"] = TOKEN.search(form).group(1)
+    """Post the grid form as a browser does: everything shown, plus what the person changed."""
+    data = form_fields(client.get(f"/evaluations/{assessment_id}/grille").get_data(as_text=True))
+    if not csrf:
+        data.pop("csrf_token")
     for item_id, fields in answers.items():
         for name, value in fields.items():
             data[f"{item_id}-{name}"] = value
@@ -258,9 +294,7 @@ def test_two_people_on_one_draft_see_each_others_change_instead_of_overwriting(w
     theirs = page(other.get(f"/evaluations/{assessment_id}/grille"))
 
     def form_of(text, changes):
-        data = dict(re.findall(r'<input id="[^"]*-base" name="([^"]+)" type="hidden" value="([^"]*)"', text))
-        data["csrf_token"] = TOKEN.search(text).group(1)
-        return {**data, **changes, "intent": "save"}
+        return {**form_fields(text), **changes, "intent": "save"}
 
     assert other.post(f"/evaluations/{assessment_id}/grille",
                       data=form_of(theirs, {"ECO-1-level": "implante", "ECO-1-comment": "Leur avis"})).status_code == 302

@@ -175,3 +175,10 @@ def test_standing_against_the_absolute_bands_in_a_small_cohort():
     assert list(result.symbols.values()) == ["++", "+", "=", "-", "--"]
     assert result.ensemble == 53.0 and result.ensemble_symbol == "="
     assert result.profile.subprofile == "avec_difficultes"
+
+
+def test_floating_point_noise_does_not_cross_a_band_edge():
+    assert symbol_from_z(1.9999999999999996) == "++"
+    assert symbol_from_z(-1.9999999999999996) == "--"
+    assert absolute_symbol(74.99999999999999) == "+"
+    assert absolute_symbol(14.999999999999998) == "-"

@@ -1,0 +1,160 @@
+"""Cohorts, `flask compare --json`, the demo and the comparison page, on SQLite and PostgreSQL.
+
+The expected values are computed here independently from the levels, straight from the rules
+of DESIGN.md §4–§5, without the app's scoring code.
+"""
+import json
+import random
+import statistics
+
+import pytest
+
+from pin_grid.extensions import db
+
+POINTS = {"implante": 2, "partiel": 1, "non_implante": 0}
+COMPONENTS = ["ecosystemique", "participative", "partenariat", "actions_enfants", "actions_parents"]
+
+
+def _run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    db.session.remove()
+    return result
+
+
+def _import(app, tmp_path, assessments):
+    path = tmp_path / f"doc{random.random()}.json"
+    path.write_text(json.dumps({"format": "pin-grid/1", "assessments": assessments}), encoding="utf-8")
+    result = _run(app, "import-assessments", str(path))
+    assert result.exit_code == 0, result.output
+
+
+def _assessment(grid, code, date, levels, status="finalized", perspective=None):
+    return {
+        "territory": {"code": code, "name": f"Territoire {code}", "region": "Estrie"},
+        "date": date, "perspective": {"organization": perspective} if perspective else None,
+        "status": status, "grid_version": grid.version, "participants": [], "organizations": [],
+        "answers": {i: {"level": lv, "comment": "", "priority": False, "action": "", "action_owner": "",
+                        "action_due": None} for i, lv in levels.items()},
+    }
+
+
+def _random_levels(grid, rng, quality):
+    choices = ["implante", "partiel", "non_implante", "ne_sais_pas"]
+    return {i: rng.choices(choices, weights=[quality, 1, 1 - quality + 0.05, 0.15])[0] for i in grid.items}
+
+
+# --- the independent computation ----------------------------------------------------------
+
+def expected_score(grid, theme_id, levels):
+    theme_levels = [levels[i.id] for i in grid.theme(theme_id).items]
+    rated = [lv for lv in theme_levels if lv != "ne_sais_pas"]
+    if len(rated) * 2 < len(theme_levels) or not rated:
+        return None
+    return 100 * sum(POINTS[lv] for lv in rated) / (2 * len(rated))
+
+
+def expected_symbol(score, others, kind):
+    if score is None:
+        return None
+    if kind == "absolute":
+        return "++" if score >= 90 else "+" if score >= 75 else "--" if score < 15 else "-" if score < 40 else "="
+    others = [s for s in others if s is not None]
+    mean = sum(others) / len(others)
+    sd = (sum((s - mean) ** 2 for s in others) / len(others)) ** 0.5
+    if sd == 0:
+        return "="
+    z = (score - mean) / sd
+    return "++" if z >= 2 else "+" if z >= 1 else "--" if z <= -2 else "-" if z <= -1 else "="
+
+
+def expected_profile(symbols, ensemble_symbol):
+    if ensemble_symbol is None or None in symbols.values():
+        return {"letter": None, "subprofile": None}
+    below = any(s in ("-", "--") for s in symbols.values())
+    if ensemble_symbol in ("+", "++"):
+        return {"letter": "A", "subprofile": "se_demarque" if below else "exemplaire"}
+    if ensemble_symbol in ("-", "--"):
+        return {"letter": "C", "subprofile": "difficile"}
+    if below:
+        return {"letter": "C", "subprofile": "avec_difficultes"}
+    if symbols["ecosystemique"] in ("+", "++"):
+        return {"letter": "B", "subprofile": "posture_ecosystemique"}
+    return {"letter": "B", "subprofile": "dans_la_moyenne"}
+
+
+@pytest.mark.parametrize("size", [1, 4, 5, 9, 17])
+def test_compare_json_matches_an_independent_computation(app, grid, tmp_path, size):
+    rng = random.Random(size)
+    cohort = {f"T{n:02d}": _random_levels(grid, rng, rng.random()) for n in range(size)}
+    assessments = [_assessment(grid, code, f"2024-0{1 + n % 9}-15", levels) for n, (code, levels) in enumerate(cohort.items())]
+    # Not in the 2024 cohort: an earlier assessment of the same year (superseded), a draft, a
+    # partner's point of view, another year.
+    assessments.append(_assessment(grid, "T00", "2024-01-01", _random_levels(grid, rng, 0.9)))
+    assessments.append(_assessment(grid, "T00", "2024-12-31", _random_levels(grid, rng, 0.9), status="draft"))
+    assessments.append(_assessment(grid, "T00", "2024-11-30", _random_levels(grid, rng, 0.1), perspective="CPE Soleil"))
+    assessments.append(_assessment(grid, "ZZ-OTHER", "2023-06-01", _random_levels(grid, rng, 0.5)))
+    _import(app, tmp_path, assessments)
+
+    result = _run(app, "compare", "--year", "2024", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    kind = "cohort" if size >= 5 else "absolute"
+    assert (document["year"], document["reference"], document["cohort_size"]) == (2024, kind, size)
+    assert sorted(row["territory"]["code"] for row in document["rows"]) == sorted(cohort)
+
+    scores = {code: {t: expected_score(grid, t, levels) for t in COMPONENTS} for code, levels in cohort.items()}
+    ensembles = {code: (None if None in s.values() else statistics.fmean(s.values())) for code, s in scores.items()}
+    for row in document["rows"]:
+        code = row["territory"]["code"]
+        symbols = {}
+        for theme_id in COMPONENTS:
+            expected = scores[code][theme_id]
+            got = row["themes"][theme_id]
+            assert got["score"] == pytest.approx(expected) if expected is not None else got["score"] is None
+            symbols[theme_id] = expected_symbol(expected, [scores[c][theme_id] for c in cohort], kind)
+            assert got["symbol"] == symbols[theme_id], (code, theme_id)
+        assert row["themes"]["structures"]["symbol"] is None
+        assert row["themes"]["structures"]["score"] == pytest.approx(expected_score(grid, "structures", cohort[code])) \
+            if expected_score(grid, "structures", cohort[code]) is not None else row["themes"]["structures"]["score"] is None
+        assert set(row["themes"]["ecosystemique"]["counts"]) == {"implante", "partiel", "non_implante", "ne_sais_pas"}
+        ensemble_symbol = expected_symbol(ensembles[code], list(ensembles.values()), kind)
+        assert row["ensemble"]["score"] == pytest.approx(ensembles[code]) if ensembles[code] is not None else row["ensemble"]["score"] is None
+        assert row["ensemble"]["symbol"] == ensemble_symbol
+        assert row["profile"] == expected_profile(symbols, ensemble_symbol)
+
+
+def test_an_ensemble_without_score_has_a_null_profile(app, grid, tmp_path):
+    levels = {i: "implante" for i in grid.items}
+    levels.update({"ENF-1": "ne_sais_pas", "ENF-2": "ne_sais_pas"})  # 1 answered of 3: no score
+    _import(app, tmp_path, [_assessment(grid, "SOLO", "2025-05-05", levels)])
+    row = json.loads(_run(app, "compare", "--year", "2025", "--json").output)["rows"][0]
+    assert row["themes"]["actions_enfants"]["score"] is None and row["themes"]["actions_enfants"]["symbol"] is None
+    assert row["ensemble"] == {"score": None, "symbol": None}
+    assert row["profile"] == {"letter": None, "subprofile": None}
+
+
+def test_compare_for_a_year_without_data_is_empty(app):
+    document = json.loads(_run(app, "compare", "--year", "2019", "--json").output)
+    assert document == {"year": 2019, "reference": "absolute", "cohort_size": 0, "rows": []}
+
+
+def test_compare_text_table(app, grid, tmp_path):
+    _import(app, tmp_path, [_assessment(grid, "MTL-NORD", "2024-03-14", {i: "implante" for i in grid.items})])
+    output = _run(app, "compare", "--year", "2024").output
+    assert "MTL-NORD" in output and "A exemplaire" in output and "seuils absolus" in output
+
+
+def test_demo_fills_an_empty_database_and_refuses_a_used_one(app):
+    result = _run(app, "demo", "--territories", "6", "--years", "3")
+    assert result.exit_code == 0, result.output
+    exported = json.loads(_run(app, "export-assessments").output)["assessments"]
+    assert len(exported) == 18 and {a["status"] for a in exported} == {"finalized"}
+    assert len({a["territory"]["code"] for a in exported}) == 6
+    year = max(int(a["date"][:4]) for a in exported)
+    compared = json.loads(_run(app, "compare", "--year", str(year), "--json").output)
+    assert compared["cohort_size"] == 6 and compared["reference"] == "cohort"
+    refused = _run(app, "demo")
+    assert refused.exit_code != 0 and "--force" in refused.output
+    assert len(json.loads(_run(app, "export-assessments").output)["assessments"]) == 18
+    forced = _run(app, "demo", "--territories", "6", "--years", "3", "--force", "--seed", "7")
+    assert forced.exit_code == 0, forced.output
