@@ -79,18 +79,20 @@ def _stored_data(assessment) -> dict:
     return data
 
 
-def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None):
+def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None, problem_items=()):
     grid = current_grid()
-    answered = sum(1 for item_id in grid.items if form[item_id].form.level.data)
+    unanswered = [item_id for item_id in grid.items if not form[item_id].form.level.data]
     return render_template(
         "grid_form.html",
         assessment=assessment,
         form=form,
-        answered=answered,
+        answered=len(grid.items) - len(unanswered),
+        next_unanswered=unanswered[0] if unanswered else None,
         unknown_items=unknown_items,
         conflicts={c.item_id: c for c in conflicts},
         carried={a.item_id for a in assessment.answers if a.carried_over},
         problem=problem,
+        problem_items=problem_items,
     ), status
 
 
@@ -132,7 +134,8 @@ def save_grid(assessment_id: int):
         try:
             services.finalize(assessment_id, grid)
         except services.ServiceError as exc:
-            return _grid_page(assessment, form, status=exc.status, problem=exc.message)
+            items = exc.details.get("missing") or exc.details.get("carried") or ()
+            return _grid_page(assessment, form, status=exc.status, problem=exc.message, problem_items=items)
         flash(_("Évaluation finalisée."), "success")
         return redirect(url_for(".results", assessment_id=assessment_id))
     flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")

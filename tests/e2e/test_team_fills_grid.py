@@ -47,7 +47,7 @@ ACTION = ("ENF-1", "Ouvrir des places réservées en service de garde")
 HESITATION = "PRN-2"  # the team goes back to this one (Shift+Tab) and changes its mind twice
 
 # (theme name, counts I/P/N/X, answered, score, status) as the results page must show them.
-COLUMNS = [*LABELS.values(), "Répondus", "Score", "Statut"]
+COLUMNS = [*LABELS.values(), "Cotés", "Score", "Statut"]
 EXPECTED_COMPONENTS = [
     ("Approche écosystémique", ["2", "2", "0", "0"], "4 / 4", "75,0", "Partiellement implanté"),
     ("Approche participative", ["4", "0", "0", "0"], "4 / 4", "100,0", "Implanté"),
@@ -245,10 +245,11 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(ensemble.locator("td.score")).to_have_text(EXPECTED_ENSEMBLE)
 
     # The priority and action typed for ENF-1 are listed.
-    action_row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=ACTION[0], exact=True))
+    action_row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=re.compile(rf"^{ACTION[0]} ")))
     shown = cells_by_header(page, action_row)
-    assert {c: shown.get(c) for c in ("Énoncé", "Niveau", "Priorité", "Piste d'action")} == {
-        "Énoncé": ACTION[0], "Niveau": "Non implanté", "Priorité": "oui", "Piste d'action": ACTION[1]}
+    assert shown["Énoncé"].startswith(f"{ACTION[0]} ")  # the id, then the statement's text
+    assert {c: shown.get(c) for c in ("Niveau", "Priorité", "Piste d'action")} == {
+        "Niveau": "Non implanté", "Priorité": "oui", "Piste d'action": ACTION[1]}
 
     # A finalised assessment is locked: its grid sends to the results.
     page.goto(grid_url)
