@@ -65,11 +65,21 @@ def current_grid() -> Grid:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers go on while a team saves; the busy timeout makes writers wait their turn.
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLAlchemy, not the driver, says when a transaction begins (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    # A write that first reads must hold the write lock from the start (BEGIN IMMEDIATE), or a
+    # concurrent writer in another process makes it fail instead of wait.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
 def _select_locale() -> str:

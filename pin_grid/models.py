@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import false, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from flask_login import UserMixin
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -19,7 +21,9 @@ SECTOR_CODES = (
 )
 DRAFT = "draft"
 FINALIZED = "finalized"
-STATUSES = (DRAFT, FINALIZED)
+SUPERSEDED = "superseded"  # a finalised version replaced by a finalised revision; still readable
+STATUSES = (DRAFT, FINALIZED)  # what the exchange format carries
+ROLES = ("admin", "gestionnaire", "coordonnateur", "membre")
 
 
 def utcnow() -> dt.datetime:
@@ -73,6 +77,10 @@ class Assessment(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # Bumped by every write; a write based on an older read fails instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Revisions: a correction of a finalised assessment is a new assessment that supersedes it.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    revision_reason: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
     territory: Mapped[Territory] = relationship(back_populates="assessments")
     perspective: Mapped[Organization | None] = relationship()
@@ -83,6 +91,7 @@ class Assessment(db.Model):
         back_populates="assessment", cascade="all, delete-orphan", order_by="Participant.position"
     )
     answers: Mapped[list[Answer]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
+    supersedes: Mapped[Assessment | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -127,3 +136,89 @@ class Answer(db.Model):
     carried_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
+
+
+user_territory = Table(
+    "user_territory",
+    db.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("territory_id", ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in. Territories scope coordonnateurs and membres; regions, gestionnaires."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None after a restore without credentials: the person must be given a new password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session id: bumping it (disable, new password) ends every session at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    territories: Mapped[list[Territory]] = relationship(secondary=user_territory, order_by="Territory.name")
+    regions: Mapped[list[UserRegion]] = relationship(cascade="all, delete-orphan", order_by="UserRegion.region")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def region_names(self) -> set[str]:
+        return {r.region for r in self.regions}
+
+
+class UserRegion(db.Model):
+    __tablename__ = "user_region"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    region: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per account or per address, in the database so that every worker
+    process sees the same counts."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when, from which value to which. Written by the services; never
+    changed or deleted by the app."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    # Kept as plain numbers (no foreign key): the trail outlives what it describes.
+    assessment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PendingForm(db.Model):
+    """What someone had typed when their session expired, kept until they sign in again."""
+
+    __tablename__ = "pending_form"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(300))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
