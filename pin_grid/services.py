@@ -17,9 +17,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import scoring
 from .extensions import db
 from .grid import Grid, Theme
-from .models import DRAFT, FINALIZED, Answer, Assessment, Organization, Participant, Territory
+from .models import (
+    DRAFT,
+    FINALIZED,
+    SUPERSEDED,
+    Answer,
+    Assessment,
+    AuditEvent,
+    Organization,
+    Participant,
+    Territory,
+)
 
 T = TypeVar("T")
+SYSTEM = "système"  # the actor of changes made by the command line
 
 
 # --- Errors the views turn into 4xx -------------------------------------------------------
@@ -110,10 +121,20 @@ class SaveResult:
 
 # --- Helpers ------------------------------------------------------------------------------
 
+def _begin_write() -> None:
+    """Start a fresh transaction that will write: on SQLite it takes the write lock at once, so
+    that a concurrent writer in another process waits its turn instead of failing."""
+    db.session.rollback()
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+
+
 def _retrying(operation: Callable[[], T], attempts: int = 4) -> T:
-    """Run a write that read before writing; redo it when a concurrent write got there first."""
+    """Run a write that reads before writing, in its own transaction; redo it when a concurrent
+    write got there first."""
     for attempt in range(attempts):
         try:
+            _begin_write()
             result = operation()
             db.session.commit()
             return result
@@ -122,6 +143,31 @@ def _retrying(operation: Callable[[], T], attempts: int = 4) -> T:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _audit(actor: str, action: str, assessment_id: int | None = None, *, item_id: str | None = None,
+           field: str | None = None, old=None, new=None, detail: str = "") -> None:
+    """Add a line to the audit trail, in the same transaction as the change it records."""
+    def text(value):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, default=str, ensure_ascii=False)
+
+    db.session.add(AuditEvent(actor=actor, action=action, assessment_id=assessment_id, item_id=item_id,
+                              field=field, old_value=text(old), new_value=text(new), detail=detail))
+
+
+def audit_trail(assessment_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.assessment_id == assessment_id).order_by(AuditEvent.at, AuditEvent.id)
+    ))
+
+
+def record_event(actor: str, action: str, detail: str = "") -> None:
+    """Log-ins, failed log-ins, refused accesses: recorded at once, whatever the request does next."""
+    _begin_write()
+    _audit(actor, action, detail=detail)
+    db.session.commit()
 
 
 def get_assessment(assessment_id: int, *, for_update: bool = False) -> Assessment:
@@ -173,22 +219,29 @@ def territory_by_code(code: str) -> Territory | None:
     return db.session.scalars(select(Territory).where(Territory.code == code)).first()
 
 
-def find_assessment(territory_id: int, date: dt.date, perspective: str | None) -> Assessment | None:
-    """The assessment of that territory, date and perspective, if there is one."""
+def find_assessments(territory_id: int, date: dt.date, perspective: str | None) -> list[Assessment]:
+    """Every assessment (all versions) of that territory, date and perspective."""
     candidates = db.session.scalars(
         select(Assessment).where(Assessment.territory_id == territory_id, Assessment.date == date)
+        .order_by(Assessment.id)
     )
     wanted = perspective.casefold() if perspective else None
-    for candidate in candidates:
-        name = candidate.perspective.name.casefold() if candidate.perspective else None
-        if name == wanted:
-            return candidate
-    return None
+    return [c for c in candidates if (c.perspective.name.casefold() if c.perspective else None) == wanted]
+
+
+def revision_chain(assessment: Assessment) -> set[int]:
+    """The ids of this assessment and of every version it corrects."""
+    ids, current = set(), assessment
+    while current is not None and current.id not in ids:
+        ids.add(current.id)
+        current = current.supersedes
+    return ids
 
 
 # --- Territories --------------------------------------------------------------------------
 
 def create_territory(code: str, name: str, region: str) -> Territory:
+    _begin_write()
     if territory_by_code(code) is not None:
         raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
     territory = Territory(code=code, name=name.strip(), region=region.strip())
@@ -218,25 +271,30 @@ def _apply_details(assessment: Assessment, details: AssessmentDetails) -> None:
     ]
 
 
-def _check_unique(details: AssessmentDetails, own_id: int | None = None) -> None:
-    existing = find_assessment(details.territory_id, details.date, details.perspective)
-    if existing is not None and existing.id != own_id:
+def _check_unique(details: AssessmentDetails, own: Assessment | None = None) -> None:
+    own_versions = revision_chain(own) if own is not None else set()
+    others = [a for a in find_assessments(details.territory_id, details.date, details.perspective)
+              if a.id not in own_versions]
+    if others:
         raise Conflict(
             _l("Une évaluation existe déjà pour ce territoire, à cette date et de ce point de vue."),
-            existing_id=existing.id,
+            existing_id=others[0].id,
         )
 
 
-def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool = False) -> Assessment:
+def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool = False,
+                     actor: str = SYSTEM) -> Assessment:
     """Start a draft; with `carry_over`, from the answers of the previous finalised assessment
     of the same territory and point of view (each marked until the team confirms or changes it)."""
+    _begin_write()
     get_territory(details.territory_id)
     _check_unique(details)
     assessment = Assessment(status=DRAFT, grid_version=grid.version)
     _apply_details(assessment, details)
     db.session.add(assessment)
+    db.session.flush()
+    _audit(actor, "create", assessment.id, new=_details_summary(assessment))
     if carry_over:
-        db.session.flush()
         previous = previous_assessment(assessment)
         if previous is None:
             db.session.rollback()
@@ -250,18 +308,34 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
             for a in previous.answers
             if a.item_id in grid.items
         ]
+        _audit(actor, "carry_over", assessment.id, detail=f"from assessment {previous.id}")
     db.session.commit()
     return assessment
 
 
-def update_details(assessment_id: int, details: AssessmentDetails) -> Assessment:
-    get_territory(details.territory_id)
+def _details_summary(assessment: Assessment) -> dict:
+    return {
+        "territory": assessment.territory.code if assessment.territory else assessment.territory_id,
+        "date": assessment.date.isoformat(),
+        "perspective": assessment.perspective.name if assessment.perspective else None,
+        "participants": [f"{p.name or '—'} ({p.role}, {p.sector})" for p in assessment.participants],
+        "organizations": [o.name for o in assessment.organizations],
+    }
 
+
+def update_details(assessment_id: int, details: AssessmentDetails, *, actor: str = SYSTEM) -> Assessment:
     def operation() -> Assessment:
+        get_territory(details.territory_id)
         assessment = get_assessment(assessment_id, for_update=True)
         _require_draft(assessment)
-        _check_unique(details, own_id=assessment.id)
+        _check_unique(details, own=assessment)
+        before = _details_summary(assessment)
         _apply_details(assessment, details)
+        db.session.flush()
+        after = _details_summary(assessment)
+        for name in before:
+            if before[name] != after[name]:
+                _audit(actor, "details", assessment.id, field=name, old=before[name], new=after[name])
         assessment.updated_at = dt.datetime.now(dt.timezone.utc)
         return assessment
 
@@ -278,6 +352,8 @@ def save_answers(
     answers: Mapping[str, AnswerData],
     bases: Mapping[str, str] | None = None,
     confirmed: Iterable[str] = (),
+    *,
+    actor: str = SYSTEM,
 ) -> SaveResult:
     """Save the answers a person typed; keep what others saved meanwhile.
 
@@ -301,6 +377,7 @@ def save_answers(
                 if row is not None and row.carried_over and item_id in confirmed:
                     row.carried_over = False
                     result.saved.append(item_id)
+                    _audit(actor, "confirm", assessment.id, item_id=item_id, new=current.level)
                 continue
             base = bases.get(item_id)
             if base is not None and base != current.fingerprint():
@@ -309,8 +386,11 @@ def save_answers(
             if row is None:
                 row = Answer(item_id=item_id)
                 assessment.answers.append(row)
+            old = asdict(current)
             for name, value in asdict(yours).items():
                 setattr(row, name, value)
+                if old[name] != value:
+                    _audit(actor, "answer", assessment.id, item_id=item_id, field=name, old=old[name], new=value)
             row.carried_over = False
             result.saved.append(item_id)
         if result.saved:
@@ -325,7 +405,7 @@ def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:
     return [item_id for item_id in grid.items if stored.get(item_id) is None or stored[item_id].level is None]
 
 
-def finalize(assessment_id: int, grid: Grid) -> Assessment:
+def finalize(assessment_id: int, grid: Grid, *, actor: str = SYSTEM) -> Assessment:
     def operation() -> Assessment:
         assessment = get_assessment(assessment_id, for_update=True)
         _require_draft(assessment)
@@ -345,7 +425,38 @@ def finalize(assessment_id: int, grid: Grid) -> Assessment:
             )
         assessment.status = FINALIZED
         assessment.updated_at = dt.datetime.now(dt.timezone.utc)
+        _audit(actor, "finalize", assessment.id, detail=f"revision {assessment.revision}")
+        if assessment.supersedes is not None:
+            # The correction becomes the current version; the one it corrects stays readable.
+            assessment.supersedes.status = SUPERSEDED
+            _audit(actor, "supersede", assessment.supersedes.id, detail=f"by assessment {assessment.id}")
         return assessment
+
+    return _retrying(operation)
+
+
+def open_revision(assessment_id: int, reason: str, *, actor: str = SYSTEM) -> Assessment:
+    """Reopen a finalised assessment as a new draft revision, with the reason for correcting it."""
+    def operation() -> Assessment:
+        original = get_assessment(assessment_id, for_update=True)
+        if original.status != FINALIZED:
+            raise Locked(_l("Seule la version finalisée en vigueur d'une évaluation peut être révisée."))
+        pending = db.session.scalars(select(Assessment).where(Assessment.supersedes_id == original.id)).first()
+        if pending is not None:
+            raise Conflict(_l("Une révision de cette évaluation est déjà en cours."), existing_id=pending.id)
+        revision = Assessment(
+            territory_id=original.territory_id, date=original.date, perspective=original.perspective,
+            organizations=list(original.organizations), status=DRAFT, grid_version=original.grid_version,
+            revision=original.revision + 1, supersedes=original, revision_reason=reason,
+            participants=[Participant(position=p.position, name=p.name, role=p.role, sector=p.sector)
+                          for p in original.participants],
+            answers=[Answer(**{**asdict(AnswerData.of(a)), "item_id": a.item_id}) for a in original.answers],
+        )
+        db.session.add(revision)
+        db.session.flush()
+        _audit(actor, "revise", original.id, new=revision.id, detail=reason)
+        _audit(actor, "create", revision.id, detail=f"revision {revision.revision} of assessment {original.id}: {reason}")
+        return revision
 
     return _retrying(operation)
 
@@ -390,17 +501,18 @@ def answered_count(assessment: Assessment, grid: Grid) -> int:
     return sum(1 for a in assessment.answers if a.level is not None and a.item_id in grid.items)
 
 
-def item_ids_in(answers: Iterable[str], grid: Grid) -> list[str]:
-    """Item ids that are not in the grid (for rejecting forged or stale forms)."""
-    return [item_id for item_id in answers if item_id not in grid.items]
-
 
 # --- Import / export (`pin-grid/1`) -------------------------------------------------------
 
-def all_assessments() -> list[Assessment]:
+def current_assessments() -> list[Assessment]:
+    """One assessment per territory, date and perspective: the version in force (a superseded
+    version and a revision still in draft are left out)."""
     return list(
         db.session.scalars(
-            select(Assessment).options(
+            select(Assessment)
+            .where(Assessment.status != SUPERSEDED,
+                   or_(Assessment.supersedes_id.is_(None), Assessment.status == FINALIZED))
+            .options(
                 selectinload(Assessment.territory),
                 selectinload(Assessment.perspective),
                 selectinload(Assessment.participants),
@@ -418,13 +530,14 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def import_assessments(records, *, replace: bool = False) -> ImportReport:
+def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -> ImportReport:
     """Write checked `pin-grid/1` records in one transaction.
 
     Unknown territories and organisations are created. An assessment with the same territory,
     date and perspective as a stored one is skipped, or replaces it with `replace`.
     """
     report = ImportReport()
+    _begin_write()
     try:
         for index, record in enumerate(records):
             label = f"assessments[{index}] {record.territory.code} {record.date.isoformat()}" + (
@@ -435,13 +548,14 @@ def import_assessments(records, *, replace: bool = False) -> ImportReport:
                                       region=record.territory.region)
                 db.session.add(territory)
                 db.session.flush()
-            existing = find_assessment(territory.id, record.date, record.perspective_name)
-            if existing is not None:
+            existing = find_assessments(territory.id, record.date, record.perspective_name)
+            if existing:
                 if not replace:
                     report.skipped.append(label)
                     continue
-                db.session.delete(existing)
-                db.session.flush()
+                for old in sorted(existing, key=lambda a: -a.id):  # newest revision first
+                    db.session.delete(old)
+                    db.session.flush()
                 report.replaced.append(label)
             else:
                 report.created.append(label)
@@ -457,6 +571,8 @@ def import_assessments(records, *, replace: bool = False) -> ImportReport:
                 Answer(item_id=item_id, **answer.model_dump()) for item_id, answer in record.answers.items()
             ]
             db.session.add(assessment)
+            db.session.flush()
+            _audit(actor, "import", assessment.id, detail=label + (" (replace)" if existing else ""))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -577,6 +693,7 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
             if assessment.perspective_id is None
             else Assessment.perspective_id == assessment.perspective_id,
             Assessment.status == FINALIZED,
+            Assessment.id.notin_(revision_chain(assessment)),
             or_(Assessment.date < assessment.date,
                 and_(Assessment.date == assessment.date, Assessment.id < assessment.id)),
         )
