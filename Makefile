@@ -27,9 +27,10 @@ install-dev: $(VENV)/.installed-dev translations
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d translations
 
+# On your own machine: development mode (plain-HTTP cookies, a throwaway secret if none is set).
 run: install
 	$(BIN)/flask --app app db upgrade
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	PIN_ENV=$${PIN_ENV:-development} $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: install-dev
 	@bash scripts/install-test-system-deps.sh

@@ -4,7 +4,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import click
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,6 +29,9 @@ def create_app(test_config: type | dict | None = None) -> Flask:
 
     _init_grid(app)
     _init_extensions(app)
+    from . import security
+
+    security.init_app(app)
     _init_templates(app)
     _register_blueprints(app)
 
@@ -45,11 +47,12 @@ def _init_grid(app: Flask) -> None:
     Under a command line other than `flask run` the error is kept instead, so that
     `flask grid check` and `flask db upgrade` can still run and report it.
     """
+    from .security import serving
+
     try:
         app.extensions["pin_grid"] = load_grid(app.config["GRID_FILE"])
     except GridError as exc:
-        ctx = click.get_current_context(silent=True)
-        if ctx is None or ctx.info_name == "run":
+        if serving():
             raise
         app.extensions["pin_grid"] = exc
 
@@ -101,13 +104,17 @@ def _init_templates(app: Flask) -> None:
         """A bilingual text of the grid in the language of the page."""
         return text.get(str(get_locale() or "fr"))
 
-    app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=lambda: str(get_locale() or "fr"))
+    from .forms import ROLE_LABELS
+
+    app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=lambda: str(get_locale() or "fr"),
+                                 role_label=lambda role: ROLE_LABELS.get(role, role))
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import assessments, comparison, errors, main
+    from .views import assessments, auth, comparison, errors, main
 
+    app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(comparison.bp)

@@ -19,8 +19,17 @@ def _database_url() -> str:
     return url
 
 
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    # "production" (the default: secure cookies, a SECRET_KEY required) or "development".
+    PIN_ENV = os.environ.get("PIN_ENV", "production").strip().lower()
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = _database_url()
     GRID_FILE = os.environ.get("GRID_FILE") or str(ROOT / "grid_items.yaml")
     BABEL_DEFAULT_LOCALE = "fr"
@@ -36,7 +45,20 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 32 * 1024 * 1024
     MAX_FORM_PARTS = 20_000
 
+    # Sessions: cookie flags, and sign-out after this long without any request.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # SESSION_COOKIE_SECURE follows PIN_ENV (see security.init_app).
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    # Failed sign-ins allowed per account and per address within the window.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
+    # Behind a reverse proxy, how many X-Forwarded-For hops to trust for the client address.
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+
 
 class TestConfig(Config):
     TESTING = True
+    PIN_ENV = "development"
     SECRET_KEY = "test-secret"

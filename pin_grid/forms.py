@@ -12,13 +12,15 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from .grid import Grid
 from .models import SECTOR_CODES
@@ -29,7 +31,14 @@ MAX_ACTION = 2000
 MAX_PARTICIPANTS = 100
 MAX_ORGANIZATIONS = 50
 BLANK_ROWS = 3  # empty rows offered for new participants / organisations
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
+ROLE_LABELS = {
+    "membre": _l("Membre de l'équipe"),
+    "coordonnateur": _l("Coordonnateur·rice"),
+    "gestionnaire": _l("Gestionnaire"),
+    "admin": _l("Administrateur·rice"),
+}
 SECTOR_LABELS = {
     "cisss": _l("CISSS / CIUSSS"),
     "pediatrie_sociale": _l("Centre de pédiatrie sociale"),
@@ -261,3 +270,58 @@ def grid_form_class(grid: Grid) -> type[FlaskForm]:
     for item_id in grid.items:
         setattr(GridForm, item_id, FormField(AnswerForm, separator="-"))
     return GridForm
+
+
+# --- Accounts -----------------------------------------------------------------------------
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Adresse courriel"), filters=[_strip],
+                        validators=[DataRequired(_l("Indiquez votre adresse courriel.")), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Indiquez votre mot de passe.")),
+                                                              Length(max=200)])
+
+
+class _NewPassword:
+    password = PasswordField(
+        _l("Nouveau mot de passe (12 caractères ou plus)"),
+        validators=[DataRequired(_l("Choisissez un mot de passe.")), Length(max=200)],
+    )
+    confirm = PasswordField(
+        _l("Le même mot de passe, une deuxième fois"),
+        validators=[EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))],
+    )
+
+
+class SetupForm(_NewPassword, FlaskForm):
+    email = StringField(_l("Adresse courriel de l'administratrice ou de l'administrateur"), filters=[_strip],
+                        validators=[DataRequired(_l("Indiquez une adresse courriel.")), Regexp(EMAIL, message=_l("Adresse courriel invalide.")),
+                                    Length(max=254)])
+
+
+class PasswordChangeForm(_NewPassword, FlaskForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))])
+
+
+class UserForm(_NewPassword, FlaskForm):
+    email = StringField(_l("Adresse courriel"), filters=[_strip],
+                        validators=[DataRequired(_l("Indiquez une adresse courriel.")), Regexp(EMAIL, message=_l("Adresse courriel invalide.")),
+                                    Length(max=254)])
+    role = SelectField(_l("Rôle"), choices=[SelectChoice(code, label) for code, label in ROLE_LABELS.items()],
+                       validate_choice=True)
+    territories = SelectMultipleField(_l("Territoires (coordonnateur·rice, membre)"), validate_choice=True)
+    regions = SelectMultipleField(_l("Régions (gestionnaire)"), validate_choice=True)
+
+    def __init__(self, *args, territories=(), regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.territories.choices = [SelectChoice(t.code, f"{t.name} ({t.code})") for t in territories]
+        self.regions.choices = [SelectChoice(r) for r in regions]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: carries only the CSRF token."""
+
+
+class RevisionForm(FlaskForm):
+    reason = TextAreaField(_l("Raison de la correction"), filters=[_strip],
+                           validators=[DataRequired(_l("Indiquez pourquoi l'évaluation est corrigée.")),
+                                       Length(max=2000)])

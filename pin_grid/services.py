@@ -121,7 +121,7 @@ class SaveResult:
 
 # --- Helpers ------------------------------------------------------------------------------
 
-def _begin_write() -> None:
+def begin_write() -> None:
     """Start a fresh transaction that will write: on SQLite it takes the write lock at once, so
     that a concurrent writer in another process waits its turn instead of failing."""
     db.session.rollback()
@@ -134,7 +134,7 @@ def _retrying(operation: Callable[[], T], attempts: int = 4) -> T:
     write got there first."""
     for attempt in range(attempts):
         try:
-            _begin_write()
+            begin_write()
             result = operation()
             db.session.commit()
             return result
@@ -145,7 +145,7 @@ def _retrying(operation: Callable[[], T], attempts: int = 4) -> T:
     raise AssertionError("unreachable")
 
 
-def _audit(actor: str, action: str, assessment_id: int | None = None, *, item_id: str | None = None,
+def add_audit(actor: str, action: str, assessment_id: int | None = None, *, item_id: str | None = None,
            field: str | None = None, old=None, new=None, detail: str = "") -> None:
     """Add a line to the audit trail, in the same transaction as the change it records."""
     def text(value):
@@ -165,8 +165,8 @@ def audit_trail(assessment_id: int) -> list[AuditEvent]:
 
 def record_event(actor: str, action: str, detail: str = "") -> None:
     """Log-ins, failed log-ins, refused accesses: recorded at once, whatever the request does next."""
-    _begin_write()
-    _audit(actor, action, detail=detail)
+    begin_write()
+    add_audit(actor, action, detail=detail)
     db.session.commit()
 
 
@@ -241,7 +241,7 @@ def revision_chain(assessment: Assessment) -> set[int]:
 # --- Territories --------------------------------------------------------------------------
 
 def create_territory(code: str, name: str, region: str) -> Territory:
-    _begin_write()
+    begin_write()
     if territory_by_code(code) is not None:
         raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
     territory = Territory(code=code, name=name.strip(), region=region.strip())
@@ -286,14 +286,14 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
                      actor: str = SYSTEM) -> Assessment:
     """Start a draft; with `carry_over`, from the answers of the previous finalised assessment
     of the same territory and point of view (each marked until the team confirms or changes it)."""
-    _begin_write()
+    begin_write()
     get_territory(details.territory_id)
     _check_unique(details)
     assessment = Assessment(status=DRAFT, grid_version=grid.version)
     _apply_details(assessment, details)
     db.session.add(assessment)
     db.session.flush()
-    _audit(actor, "create", assessment.id, new=_details_summary(assessment))
+    add_audit(actor, "create", assessment.id, new=_details_summary(assessment))
     if carry_over:
         previous = previous_assessment(assessment)
         if previous is None:
@@ -308,7 +308,7 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
             for a in previous.answers
             if a.item_id in grid.items
         ]
-        _audit(actor, "carry_over", assessment.id, detail=f"from assessment {previous.id}")
+        add_audit(actor, "carry_over", assessment.id, detail=f"from assessment {previous.id}")
     db.session.commit()
     return assessment
 
@@ -335,7 +335,7 @@ def update_details(assessment_id: int, details: AssessmentDetails, *, actor: str
         after = _details_summary(assessment)
         for name in before:
             if before[name] != after[name]:
-                _audit(actor, "details", assessment.id, field=name, old=before[name], new=after[name])
+                add_audit(actor, "details", assessment.id, field=name, old=before[name], new=after[name])
         assessment.updated_at = dt.datetime.now(dt.timezone.utc)
         return assessment
 
@@ -377,7 +377,7 @@ def save_answers(
                 if row is not None and row.carried_over and item_id in confirmed:
                     row.carried_over = False
                     result.saved.append(item_id)
-                    _audit(actor, "confirm", assessment.id, item_id=item_id, new=current.level)
+                    add_audit(actor, "confirm", assessment.id, item_id=item_id, new=current.level)
                 continue
             base = bases.get(item_id)
             if base is not None and base != current.fingerprint():
@@ -390,7 +390,7 @@ def save_answers(
             for name, value in asdict(yours).items():
                 setattr(row, name, value)
                 if old[name] != value:
-                    _audit(actor, "answer", assessment.id, item_id=item_id, field=name, old=old[name], new=value)
+                    add_audit(actor, "answer", assessment.id, item_id=item_id, field=name, old=old[name], new=value)
             row.carried_over = False
             result.saved.append(item_id)
         if result.saved:
@@ -425,11 +425,11 @@ def finalize(assessment_id: int, grid: Grid, *, actor: str = SYSTEM) -> Assessme
             )
         assessment.status = FINALIZED
         assessment.updated_at = dt.datetime.now(dt.timezone.utc)
-        _audit(actor, "finalize", assessment.id, detail=f"revision {assessment.revision}")
+        add_audit(actor, "finalize", assessment.id, detail=f"revision {assessment.revision}")
         if assessment.supersedes is not None:
             # The correction becomes the current version; the one it corrects stays readable.
             assessment.supersedes.status = SUPERSEDED
-            _audit(actor, "supersede", assessment.supersedes.id, detail=f"by assessment {assessment.id}")
+            add_audit(actor, "supersede", assessment.supersedes.id, detail=f"by assessment {assessment.id}")
         return assessment
 
     return _retrying(operation)
@@ -454,8 +454,8 @@ def open_revision(assessment_id: int, reason: str, *, actor: str = SYSTEM) -> As
         )
         db.session.add(revision)
         db.session.flush()
-        _audit(actor, "revise", original.id, new=revision.id, detail=reason)
-        _audit(actor, "create", revision.id, detail=f"revision {revision.revision} of assessment {original.id}: {reason}")
+        add_audit(actor, "revise", original.id, new=revision.id, detail=reason)
+        add_audit(actor, "create", revision.id, detail=f"revision {revision.revision} of assessment {original.id}: {reason}")
         return revision
 
     return _retrying(operation)
@@ -537,7 +537,7 @@ def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -
     date and perspective as a stored one is skipped, or replaces it with `replace`.
     """
     report = ImportReport()
-    _begin_write()
+    begin_write()
     try:
         for index, record in enumerate(records):
             label = f"assessments[{index}] {record.territory.code} {record.date.isoformat()}" + (
@@ -572,7 +572,7 @@ def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -
             ]
             db.session.add(assessment)
             db.session.flush()
-            _audit(actor, "import", assessment.id, detail=label + (" (replace)" if existing else ""))
+            add_audit(actor, "import", assessment.id, detail=label + (" (replace)" if existing else ""))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -621,6 +621,13 @@ class ComparisonRow:
     assessment: Assessment
     results: AssessmentResults
     standing: scoring.Standing
+    anonymous: str | None = None  # the label shown instead of the territory's name
+
+    @property
+    def sort_name(self) -> tuple[str, str]:
+        if self.anonymous:
+            return ("~" + self.anonymous, "")  # after the named ones, in label order
+        return (self.assessment.territory.name.casefold(), self.assessment.territory.code)
 
 
 @dataclass(frozen=True)
@@ -640,11 +647,17 @@ class Comparison:
                 return (p.letter, PROFILE_ORDER.index(p.subprofile)) if p else None
             if key in row.standing.symbols:
                 return next(t.score.score for t in row.results.themes if t.theme.id == key)
-            return (row.assessment.territory.name.casefold(), row.assessment.territory.code)
+            return row.sort_name
 
         present = [r for r in self.rows if value(r) is not None]
         absent = [r for r in self.rows if value(r) is None]
         return sorted(present, key=value, reverse=descending) + absent
+
+    def labelled(self, label_of: Callable[[Territory], str | None]) -> Comparison:
+        """The same comparison with some territories under anonymous labels."""
+        rows = [ComparisonRow(r.assessment, r.results, r.standing, label_of(r.assessment.territory)) for r in self.rows]
+        rows.sort(key=lambda row: row.sort_name)
+        return Comparison(self.year, self.reference, rows)
 
     def profile_counts(self) -> dict[str, int]:
         """Territories per profile letter and per sub-profile slug (plus « none »)."""
@@ -751,3 +764,17 @@ def follow_up(assessment: Assessment, results: AssessmentResults, grid: Grid) ->
 def holds_data() -> bool:
     """Whether any territory or assessment is stored (the demo refuses to touch real data)."""
     return db.session.scalars(select(Territory.id).limit(1)).first() is not None
+
+
+def versions_of(assessment: Assessment) -> list[Assessment]:
+    """Every version of this assessment (the corrected ones and their revisions), oldest first."""
+    first = assessment
+    while first.supersedes is not None:
+        first = first.supersedes
+    versions, current = [first], first
+    while True:
+        following = db.session.scalars(select(Assessment).where(Assessment.supersedes_id == current.id)).first()
+        if following is None or following in versions:
+            return versions
+        versions.append(following)
+        current = following

@@ -14,3 +14,26 @@ def show_service_error(form: FlaskForm, exc) -> None:
     """Show a service's refusal beside the field it is about, or at the top of the form."""
     field = exc.details.get("field")
     (form[field].errors if field and field in form else form.form_errors).append(exc.message)
+
+
+def actor() -> str:
+    """Who is acting, for the audit trail."""
+    from flask_login import current_user
+
+    return current_user.email if current_user.is_authenticated else "anonyme"
+
+
+def assessment_for(assessment_id: int, action: str):
+    """The assessment, if the signed-in person may do `action` on it: 404 when they may not
+    even read it (its existence is not theirs to know), 403 when they may only read it."""
+    from flask_login import current_user
+
+    from .. import access, services
+    from ..security import forbid
+
+    assessment = services.get_assessment(assessment_id)
+    if not access.can(current_user, access.READ, assessment.territory):
+        forbid(404)
+    if action != access.READ and not access.can(current_user, action, assessment.territory):
+        forbid(403)
+    return assessment

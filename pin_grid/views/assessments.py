@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from .. import current_grid, services
-from ..forms import AssessmentForm, grid_form_class
+from .. import access, current_grid, services
+from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
+from ..security import forbid, pending_formdata
 from ..services import AnswerData
-from . import form_status, show_service_error
+from . import actor, assessment_for, form_status, show_service_error
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -27,18 +29,25 @@ def _details_page(form: AssessmentForm, assessment=None, status: int | None = No
     ), status or form_status(form)
 
 
+def _territories_for(action: str):
+    return [t for t in services.all_territories() if access.can(current_user, action, t)]
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
 def new():
-    territories = services.all_territories()
+    territories = _territories_for(access.CREATE)
     if not territories:
-        flash(_("Créez d'abord le territoire de l'évaluation."), "info")
-        return redirect(url_for("main.new_territory"))
+        if access.may_manage(current_user):
+            flash(_("Créez d'abord le territoire de l'évaluation."), "info")
+            return redirect(url_for("main.new_territory"))
+        forbid(403)
     form = AssessmentForm(territories=territories)
     if request.method == "GET":
         form.territory.data = request.args.get("territoire", type=int)
     if form.validate_on_submit():
         try:
-            assessment = services.start_assessment(form.details(), current_grid(), carry_over=form.carry_over.data)
+            assessment = services.start_assessment(form.details(), current_grid(), carry_over=form.carry_over.data,
+                                                   actor=actor())
         except services.ServiceError as exc:
             show_service_error(form, exc)
             return _details_page(form, status=exc.status)
@@ -48,9 +57,13 @@ def new():
 
 @bp.route("/<int:assessment_id>/details", methods=["GET", "POST"])
 def details(assessment_id: int):
-    assessment = services.get_assessment(assessment_id)
-    form = AssessmentForm(territories=services.all_territories())
-    if request.method == "GET":
+    assessment = assessment_for(assessment_id, access.EDIT)
+    form = AssessmentForm(territories=_territories_for(access.CREATE))
+    recovered = pending_formdata(request.path) if request.method == "GET" else None
+    if recovered is not None:
+        form.process(formdata=recovered)
+        flash(_("Ce que vous aviez saisi avant la fin de votre session est rétabli : vérifiez-le puis enregistrez."), "info")
+    elif request.method == "GET":
         form.process(data={
             "territory": assessment.territory_id,
             "date": assessment.date,
@@ -60,7 +73,7 @@ def details(assessment_id: int):
         })
     if form.validate_on_submit():
         try:
-            services.update_details(assessment_id, form.details())
+            services.update_details(assessment_id, form.details(), actor=actor())
         except services.ServiceError as exc:
             show_service_error(form, exc)
             return _details_page(form, assessment, status=exc.status)
@@ -91,6 +104,7 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
         unknown_items=unknown_items,
         conflicts={c.item_id: c for c in conflicts},
         carried={a.item_id for a in assessment.answers if a.carried_over},
+        may_finalize=access.can(current_user, access.FINALIZE, assessment.territory),
         problem=problem,
         problem_items=problem_items,
     ), status
@@ -98,11 +112,17 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
 
 @bp.get("/<int:assessment_id>/grille")
 def grid(assessment_id: int):
-    assessment = services.get_assessment(assessment_id)
+    assessment = assessment_for(assessment_id, access.READ)
     if not assessment.is_draft:
         flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
         return redirect(url_for(".results", assessment_id=assessment_id))
-    form = grid_form_class(current_grid())(data=_stored_data(assessment))
+    assessment = assessment_for(assessment_id, access.EDIT)
+    recovered = pending_formdata(request.path)
+    if recovered is not None:
+        form = grid_form_class(current_grid())(formdata=recovered)
+        flash(_("Ce que vous aviez saisi avant la fin de votre session est rétabli : vérifiez-le puis enregistrez."), "info")
+    else:
+        form = grid_form_class(current_grid())(data=_stored_data(assessment))
     return _grid_page(assessment, form)
 
 
@@ -110,14 +130,15 @@ def grid(assessment_id: int):
 def save_grid(assessment_id: int):
     """Save what the team typed; finalise when asked. Nothing typed is dropped on an error."""
     grid = current_grid()
-    assessment = services.get_assessment(assessment_id)
+    assessment = assessment_for(assessment_id, access.EDIT)
     form = grid_form_class(grid)()
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
     valid = form.validate()
     if "csrf_token" in form.errors:
         return _grid_page(assessment, form, status=400)
     try:
-        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed())
+        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed(),
+                                       actor=actor())
     except services.Locked as exc:
         return _grid_page(assessment, form, status=exc.status, problem=exc.message)
     # What is now stored is what the next save is based on: the person's own saved answers, and
@@ -131,8 +152,11 @@ def save_grid(assessment_id: int):
     if not valid or unknown_items:
         return _grid_page(assessment, form, status=422, unknown_items=unknown_items)
     if request.form.get("intent") == "finalize":
+        if not access.can(current_user, access.FINALIZE, assessment.territory):
+            return _grid_page(assessment, form, status=403, problem=_(
+                "Vos réponses sont enregistrées, mais seul·e une coordonnatrice ou un coordonnateur peut finaliser."))
         try:
-            services.finalize(assessment_id, grid)
+            services.finalize(assessment_id, grid, actor=actor())
         except services.ServiceError as exc:
             items = exc.details.get("missing") or exc.details.get("carried") or ()
             return _grid_page(assessment, form, status=exc.status, problem=exc.message, problem_items=items)
@@ -142,12 +166,11 @@ def save_grid(assessment_id: int):
     return redirect(url_for(".grid", assessment_id=assessment_id))
 
 
-@bp.get("/<int:assessment_id>/resultats")
-def results(assessment_id: int):
+def _results_page(assessment, revision_form=None, status=200):
     grid = current_grid()
-    assessment = services.get_assessment(assessment_id)
     results = services.results_of(assessment, grid)
     standing, reference = services.standing_of(assessment, results, grid)
+    may_revise = access.can(current_user, access.REVISE, assessment.territory)
     return render_template(
         "results.html",
         assessment=assessment,
@@ -156,4 +179,34 @@ def results(assessment_id: int):
         reference=reference,
         follow_up=services.follow_up(assessment, results, grid),
         answered=services.answered_count(assessment, grid),
-    )
+        revision_form=revision_form or (RevisionForm() if may_revise else None),
+        may_audit=access.can(current_user, access.AUDIT, assessment.territory),
+        versions=services.versions_of(assessment),
+    ), status
+
+
+@bp.get("/<int:assessment_id>/resultats")
+def results(assessment_id: int):
+    return _results_page(assessment_for(assessment_id, access.READ))
+
+
+@bp.post("/<int:assessment_id>/revision")
+def revise(assessment_id: int):
+    """Correct a finalised assessment: a new draft revision, with the reason, opens."""
+    assessment = assessment_for(assessment_id, access.REVISE)
+    form = RevisionForm()
+    if form.validate_on_submit():
+        try:
+            revision = services.open_revision(assessment_id, form.reason.data, actor=actor())
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
+            return _results_page(assessment, form, exc.status)
+        flash(_("Révision ouverte : corrigez puis finalisez-la ; la version précédente reste consultable."), "success")
+        return redirect(url_for(".grid", assessment_id=revision.id))
+    return _results_page(assessment, form, form_status(form))
+
+
+@bp.get("/<int:assessment_id>/journal")
+def audit(assessment_id: int):
+    assessment = assessment_for(assessment_id, access.AUDIT)
+    return render_template("audit.html", assessment=assessment, events=services.audit_trail(assessment_id))

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from .. import services
+from .. import access, services
 from ..forms import TerritoryForm
+from ..security import forbid
 from . import form_status, show_service_error
 
 bp = Blueprint("main", __name__)
@@ -13,11 +15,19 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("territories.html", territories=services.territories_with_assessments())
+    territories = [t for t in services.territories_with_assessments() if access.in_scope(current_user, t)]
+    return render_template(
+        "territories.html",
+        territories=territories,
+        may_create={t.id for t in territories if access.can(current_user, access.CREATE, t)},
+        may_manage=access.may_manage(current_user),
+    )
 
 
 @bp.route("/territoires/nouveau", methods=["GET", "POST"])
 def new_territory():
+    if not access.may_manage(current_user):
+        forbid(403)
     form = TerritoryForm()
     if form.validate_on_submit():
         try:

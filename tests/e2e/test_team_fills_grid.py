@@ -157,8 +157,15 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     page.on("response", lambda r: r.status >= 500 and server_errors.append(f"{r.status} {r.request.method} {r.url}"))
     page.on("pageerror", lambda exc: script_errors.append(str(exc)))
 
-    # Home page, in French by default; the team creates its territory.
+    # A fresh install has no account: the first visit offers to create the administrator.
     page.goto(live_server + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Créer le compte administrateur")
+    page.get_by_label("Adresse courriel de l'administratrice ou de l'administrateur").fill("coordo@cisss.example")
+    page.get_by_label("Nouveau mot de passe (12 caractères ou plus)").fill("Trois pommes vertes au marché!")
+    page.get_by_label("Le même mot de passe, une deuxième fois").fill("Trois pommes vertes au marché!")
+    page.get_by_role("button", name="Créer le compte").click()
+
+    # Home page, in French by default; the team creates its territory.
     expect(page.get_by_role("heading", level=1)).to_have_text("Territoires et évaluations")
     page.get_by_role("link", name="Créer un territoire").click()
     page.get_by_label("Code", exact=True).fill("MTL-NORD")

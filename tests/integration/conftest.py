@@ -139,9 +139,33 @@ def app(db_url):
         db.engine.dispose()
 
 
+ADMIN = "admin@cisss.example"
+PASSWORD = "Trois pommes vertes au marché!"
+
+
+def add_user(app, email, role, territories=(), regions=(), password=PASSWORD):
+    from pin_grid import accounts
+
+    with app.app_context():
+        user = accounts.create_user(email, password, role, territories=list(territories), regions=list(regions))
+        db.session.remove()
+    return user
+
+
+def sign_in(client, email, password=PASSWORD):
+    import re
+
+    page = client.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/connexion", data={"csrf_token": token, "email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
 @pytest.fixture
 def web_app(sqlite_url):
     app = make_app(sqlite_url)
+    add_user(app, ADMIN, "admin")
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -149,4 +173,5 @@ def web_app(sqlite_url):
 
 @pytest.fixture
 def client(web_app):
-    return web_app.test_client()
+    """A browser signed in as an administrator."""
+    return sign_in(web_app.test_client(), ADMIN)

@@ -1,0 +1,212 @@
+"""Accounts: creating people, checking passwords, signing in with throttling, disabling.
+
+Passwords are hashed with scrypt (memory-hard), through Werkzeug.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .models import ROLES, LoginThrottle, User, UserRegion
+from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, begin_write, territory_by_code
+
+MIN_PASSWORD_LENGTH = 12
+HASH_METHOD = "scrypt"
+# Checked against when the account does not exist, so that the answer takes as long either way.
+_DUMMY_HASH = generate_password_hash("not a real password, only for timing", method=HASH_METHOD)
+
+
+class Throttled(ServiceError):
+    status = 429
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str, email: str = "") -> list:
+    """Why a new password is refused (empty when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(_l("Le mot de passe doit avoir au moins %(min)d caractères.", min=MIN_PASSWORD_LENGTH))
+    lowered = password.lower()
+    local = email.split("@")[0].lower()
+    if lowered in _common_passwords() or len(set(lowered)) <= 3 or (len(local) >= 4 and local in lowered):
+        problems.append(_l("Ce mot de passe est trop courant ou trop facile à deviner : choisissez-en un autre, "
+                           "par exemple une phrase de quelques mots."))
+    else:
+        from zxcvbn import zxcvbn
+
+        if zxcvbn(password[:100], user_inputs=[email, local, "pin", "grille"])["score"] < 3:
+            problems.append(_l("Ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage "
+                               "les mots, chiffres et symboles."))
+    return problems
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0
+
+
+def needs_first_admin() -> bool:
+    return user_count() == 0
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("Ce compte n'existe pas."))
+    return user
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user of a session id `<id>:<session version>`, if the account is active and the
+    session has not been ended (disabled account, new password)."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":"))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version or not user.password_hash:
+        return None
+    return user
+
+
+def create_user(email: str, password: str | None, role: str, *, territories: list[str] = (), regions: list[str] = (),
+                actor: str = SYSTEM, first_admin: bool = False) -> User:
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise ServiceError(_l("Rôle inconnu : « %(role)s ».", role=role), field="role")
+    if "@" not in email or len(email) > 254:
+        raise ServiceError(_l("Adresse courriel invalide."), field="email")
+    if password is not None:
+        problems = password_problems(password, email)
+        if problems:
+            raise ServiceError(problems[0], field="password")
+    begin_write()
+    if first_admin and user_count():
+        raise Conflict(_l("Un compte administrateur existe déjà : connectez-vous."))
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email")
+    scope = []
+    for code in territories:
+        territory = territory_by_code(code)
+        if territory is None:
+            raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")
+        scope.append(territory)
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(password, method=HASH_METHOD) if password else None,
+        role=role,
+        territories=scope,
+        regions=[UserRegion(region=r.strip()) for r in dict.fromkeys(regions) if r.strip()],
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email") from None
+    add_audit(actor, "user_create", detail=f"{email} ({role})")
+    db.session.commit()
+    return user
+
+
+def _throttle_keys(email: str, address: str) -> list[str]:
+    return [f"account:{normalize_email(email)}"[:300], f"address:{address}"[:300]]
+
+
+def _limits(config) -> dict[str, int]:
+    return {"account": config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], "address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"]}
+
+
+def authenticate(email: str, password: str, address: str, config) -> User | None:
+    """The user whose e-mail and password these are, or None. Too many failures for the
+    account or for the address refuse every attempt for a while, whether the account exists
+    or not, so the answer never tells which accounts exist."""
+    window = dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    now = dt.datetime.now(dt.timezone.utc)
+    keys = _throttle_keys(email, address)
+    limits = _limits(config)
+    begin_write()
+    for key in keys:
+        row = db.session.get(LoginThrottle, key)
+        if row is not None and _aware(row.window_start) + window > now and row.failures >= limits[key.split(":")[0]]:
+            add_audit(normalize_email(email), "login_throttled", detail=f"{key.split(':')[0]} from {address}")
+            db.session.commit()
+            raise Throttled(_l("Trop de tentatives de connexion : réessayez dans %(minutes)d minutes.",
+                               minutes=config["LOGIN_WINDOW_MINUTES"]))
+    user = db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
+    valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+    if user is not None and valid and user.active:
+        db.session.execute(update(LoginThrottle).where(LoginThrottle.key == keys[0]).values(failures=0))
+        add_audit(user.email, "login", detail=f"from {address}")
+        db.session.commit()
+        return user
+    for key in keys:
+        _count_failure(key, now, window)
+    add_audit(normalize_email(email)[:254], "login_failed", detail=f"from {address}")
+    db.session.commit()
+    return None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _count_failure(key: str, now: dt.datetime, window: dt.timedelta) -> None:
+    row = db.session.get(LoginThrottle, key, with_for_update=True)
+    if row is None:
+        db.session.add(LoginThrottle(key=key, failures=1, window_start=now))
+        db.session.flush()
+    elif _aware(row.window_start) + window <= now:
+        row.failures, row.window_start = 1, now
+    else:
+        row.failures += 1
+
+
+def change_password(user_id: int, current: str, new: str, *, actor: str) -> User:
+    user = get_user(user_id)
+    if not check_password_hash(user.password_hash or _DUMMY_HASH, current):
+        raise ServiceError(_l("Le mot de passe actuel n'est pas le bon."), field="current")
+    return set_password(user_id, new, actor=actor)
+
+
+def set_password(user_id: int, new: str, *, actor: str) -> User:
+    user = get_user(user_id)
+    problems = password_problems(new, user.email)
+    if problems:
+        raise ServiceError(problems[0], field="password")
+    begin_write()
+    user = get_user(user_id)
+    user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+    user.session_version += 1  # every other session of this account ends
+    add_audit(actor, "password_change", detail=user.email)
+    db.session.commit()
+    return user
+
+
+def set_active(user_id: int, active: bool, *, actor: str) -> User:
+    begin_write()
+    user = get_user(user_id)
+    user.active = active
+    user.session_version += 1  # disabling ends the account's sessions at once
+    add_audit(actor, "user_enable" if active else "user_disable", detail=user.email)
+    db.session.commit()
+    return user

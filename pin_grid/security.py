@@ -1,0 +1,143 @@
+"""The web layer's safety: sign-in required, inactivity timeout that keeps what was typed,
+session cookies, security headers, and refusing to run in production without a secret."""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from werkzeug.datastructures import MultiDict
+
+from . import accounts
+from .extensions import db, login_manager
+from .models import PendingForm, utcnow
+
+# Reachable without signing in.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "main.set_language"}
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
+])
+MAX_PENDING_FORM = 2 * 1024 * 1024  # larger submissions are not kept across a sign-in
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def serving() -> bool:
+    """Whether this process serves web requests (gunicorn, `flask run`), rather than running
+    another command of `flask --app app …`, which needs no secret and reports problems itself."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.info_name == "run"
+
+
+def init_app(app: Flask) -> None:
+    production = app.config["PIN_ENV"] != "development"
+    if production and not app.config.get("SECRET_KEY") and serving():
+        raise ConfigurationError(
+            "SECRET_KEY is not set: in production the app refuses to start without one "
+            "(set PIN_ENV=development to try it on your own machine)."
+        )
+    if production and app.debug:
+        raise ConfigurationError("Debug mode is not allowed in production (unset FLASK_DEBUG).")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: sessions end at restart
+    app.config["SESSION_COOKIE_SECURE"] = production
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
+
+    login_manager.init_app(app)
+    login_manager.user_loader(accounts.load_session_user)
+    login_manager.unauthorized_handler(_sign_in_needed)
+    app.before_request(_require_sign_in)
+    app.after_request(_security_headers)
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _idle_expired() -> bool:
+    last = session.get("last_seen")
+    limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    return last is not None and time.time() - last > limit
+
+
+def _require_sign_in():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if current_user.is_authenticated:
+        if not _idle_expired():
+            session["last_seen"] = time.time()
+            return None
+        logout_user()
+        session.clear()
+        g.session_expired = True
+    elif session.get("last_seen"):
+        g.session_expired = True  # signed out meanwhile (disabled account, new password)
+    return _sign_in_needed()
+
+
+def _sign_in_needed():
+    """Send to the sign-in page, keeping what a form carried so it can be restored after."""
+    if accounts.needs_first_admin():
+        return redirect(url_for("auth.setup"))
+    if request.method == "POST" and request.form:
+        _keep_pending_form()
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(error=_("Votre session a expiré : reconnectez-vous."), login=url_for("auth.login")), 401
+    expired = "1" if g.get("session_expired") else None
+    return redirect(url_for("auth.login", next=request.path, expiree=expired))
+
+
+def _keep_pending_form() -> None:
+    data = json.dumps(list(request.form.items(multi=True)), ensure_ascii=False)
+    if len(data) > MAX_PENDING_FORM:
+        return
+    token = secrets.token_urlsafe(32)
+    db.session.add(PendingForm(token=token, path=request.path, data=data, created_at=utcnow()))
+    db.session.commit()
+    session["pending_form"] = token
+
+
+def pending_formdata(path: str) -> MultiDict | None:
+    """What this browser had typed on `path` before its session expired, once."""
+    token = session.get("pending_form")
+    if not token:
+        return None
+    pending = db.session.get(PendingForm, token)
+    if pending is None or pending.path != path:
+        return None
+    session.pop("pending_form", None)
+    data = MultiDict([(k, v) for k, v in json.loads(pending.data) if k != "csrf_token"])
+    db.session.delete(pending)
+    db.session.commit()
+    return data
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        # Pages carry assessment data or personal data: never kept by browsers or proxies.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def forbid(status: int = 404):
+    """Refuse, and record the refusal: 404 where even the existence is not to be known."""
+    from .services import record_event
+
+    who = current_user.email if current_user.is_authenticated else "anonyme"
+    record_event(who, "access_denied", detail=f"{request.method} {request.path} -> {status}")
+    abort(status)

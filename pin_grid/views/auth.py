@@ -1,0 +1,146 @@
+"""Signing in and out, the first administrator, passwords, and the administration of accounts."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import access, accounts, services
+from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserForm
+from ..security import client_address, forbid
+from . import form_status, show_service_error
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("main.index")
+    return target
+
+
+def _start_session(user) -> None:
+    """A new session for a new sign-in: nothing from before carries over but the language
+    and what was typed before the session expired."""
+    pending = session.get("pending_form")
+    session.clear()
+    if pending:
+        session["pending_form"] = pending
+    login_user(user)
+    session["last_seen"] = time.time()
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if accounts.needs_first_admin():
+        return redirect(url_for(".setup"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, client_address(), current_app.config)
+        except accounts.Throttled as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            if user is not None:
+                _start_session(user)
+                return redirect(_safe_next(request.args.get("next")))
+            # The same words whether the account exists or not.
+            form.form_errors.append(_("Adresse courriel ou mot de passe incorrect."))
+            status = 401
+    return render_template(
+        "login.html", form=form, expired=request.args.get("expiree") == "1",
+        kept=bool(session.get("pending_form")),
+    ), status if status != 200 else form_status(form)
+
+
+@bp.post("/deconnexion")
+def logout():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/installation", methods=["GET", "POST"])
+def setup():
+    """The one-time page that creates the first administrator; gone once any account exists."""
+    if not accounts.needs_first_admin():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.password.data, "admin", actor=form.email.data,
+                                        first_admin=True)
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            _start_session(user)
+            flash(_("Compte administrateur créé. Créez maintenant les territoires et les comptes de l'équipe."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("setup.html", form=form), form_status(form)
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(current_user.id, form.current.data, form.password.data,
+                                            actor=current_user.email)
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            _start_session(user)  # this session goes on; every other one of the account ends
+            flash(_("Mot de passe changé."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("password.html", form=form), form_status(form)
+
+
+def _require_admin() -> None:
+    if not access.may_manage(current_user):
+        forbid(403)
+
+
+def _user_form(**kwargs) -> UserForm:
+    territories = services.all_territories()
+    regions = sorted({t.region for t in territories})
+    return UserForm(territories=territories, regions=regions, **kwargs)
+
+
+@bp.route("/admin/comptes", methods=["GET", "POST"])
+def users():
+    _require_admin()
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(form.email.data, form.password.data, form.role.data,
+                                 territories=form.territories.data, regions=form.regions.data,
+                                 actor=current_user.email)
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("Compte créé pour %(email)s.", email=form.email.data), "success")
+            return redirect(url_for(".users"))
+    return render_template("users.html", form=form, users=accounts.all_users(), toggle=ConfirmForm()), form_status(form)
+
+
+@bp.post("/admin/comptes/<int:user_id>/<any(activer, desactiver):change>")
+def set_active(user_id: int, change: str):
+    _require_admin()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user_id == current_user.id:
+        flash(_("Vous ne pouvez pas désactiver votre propre compte."), "info")
+        return redirect(url_for(".users"))
+    user = accounts.set_active(user_id, change == "activer", actor=current_user.email)
+    flash(_("Compte %(email)s activé.", email=user.email) if user.active
+          else _("Compte %(email)s désactivé : ses sessions sont terminées.", email=user.email), "success")
+    return redirect(url_for(".users"))
