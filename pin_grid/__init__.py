@@ -98,15 +98,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from flask_babel import get_locale
+    from .forms import ROLE_LABELS
+    from .views import current_locale
 
     def tr(text) -> str:
         """A bilingual text of the grid in the language of the page."""
-        return text.get(str(get_locale() or "fr"))
+        return text.get(current_locale())
 
-    from .forms import ROLE_LABELS
-
-    app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=lambda: str(get_locale() or "fr"),
+    app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=current_locale,
                                  role_label=lambda role: ROLE_LABELS.get(role, role))
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

@@ -10,8 +10,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from . import current_grid, exchange, services
+from . import accounts, backups, current_grid, exchange, services
 from .grid import GridError, load_grid
+from .models import ROLES
+from .services import SYSTEM
 
 grid_cli = AppGroup("grid", help="Check or show the grid (grid_items.yaml).")
 
@@ -141,7 +143,76 @@ def demo(territories: int, years: int, seed: int, force: bool) -> None:
                  territories=territories, created=len(report.created), skipped=len(report.skipped)))
 
 
+users_cli = AppGroup("users", help="Accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--territory", "territories", multiple=True, help="Territory code (coordonnateur, membre); repeatable.")
+@click.option("--region", "regions", multiple=True, help="Region (gestionnaire); repeatable.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+def users_create(email: str, role: str, territories: tuple[str, ...], regions: tuple[str, ...], password_stdin: bool) -> None:
+    """Create an account (the first administrator, for instance)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(_("Mot de passe"), hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role, territories=list(territories), regions=list(regions),
+                                    actor=SYSTEM)
+    except services.ServiceError as exc:
+        click.echo(str(exc.message), err=True)
+        sys.exit(1)
+    click.echo(_("Compte créé : %(email)s (%(role)s).", email=user.email, role=user.role))
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give an account a new password (e.g. after a restore without credentials); ends its sessions."""
+    user = next((u for u in accounts.all_users() if u.email == accounts.normalize_email(email)), None)
+    if user is None:
+        click.echo(_("Aucun compte pour cette adresse."), err=True)
+        sys.exit(1)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        _("Mot de passe"), hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(user.id, password, actor=SYSTEM)
+    except services.ServiceError as exc:
+        click.echo(str(exc.message), err=True)
+        sys.exit(1)
+    click.echo(_("Mot de passe changé pour %(email)s.", email=user.email))
+
+
+@click.command("backup")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--with-credentials", is_flag=True, help="Include the password hashes (keep the file safe).")
+def backup(output: str, with_credentials: bool) -> None:
+    """Write everything the database holds to a JSON file."""
+    document = backups.dump(with_credentials=with_credentials)
+    Path(output).write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    counts = ", ".join(f"{table} {len(rows)}" for table, rows in document["tables"].items() if rows)
+    click.echo(_("%(path)s écrit (%(counts)s).", path=output, counts=counts), err=True)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore(path: str) -> None:
+    """Fill an empty database (schema made by `flask db upgrade`) from a backup file."""
+    try:
+        counts = backups.load(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (backups.BackupError, ValueError) as exc:
+        click.echo(_("Rien n'a été restauré : %(error)s", error=str(exc)), err=True)
+        sys.exit(1)
+    click.echo(_("Restauré : %(counts)s.", counts=", ".join(f"{t} {n}" for t, n in counts.items() if n)))
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
     app.cli.add_command(grid_cli)
     app.cli.add_command(export_assessments)
     app.cli.add_command(import_assessments)

@@ -3,6 +3,12 @@ from flask import request
 from flask_wtf import FlaskForm
 
 
+def current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "fr")
+
+
 def form_status(form: FlaskForm) -> int:
     """HTTP status of a page that shows `form`: 200, or 400/422 when a submission was refused."""
     if request.method != "POST" or not form.errors:

@@ -11,7 +11,7 @@ from .. import access, current_grid, services
 from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
 from ..security import forbid, pending_formdata
 from ..services import AnswerData
-from . import actor, assessment_for, form_status, show_service_error
+from . import actor, assessment_for, current_locale, form_status, show_service_error
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -164,6 +164,47 @@ def save_grid(assessment_id: int):
         return redirect(url_for(".results", assessment_id=assessment_id))
     flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")
     return redirect(url_for(".grid", assessment_id=assessment_id))
+
+
+@bp.post("/<int:assessment_id>/enonces/<item_id>")
+def save_statement(assessment_id: int, item_id: str):
+    """Save one statement as people go (the page calls this on every change). JSON answers:
+    200 saved, 409 someone else changed it meanwhile (both values), 422 invalid, 400 CSRF."""
+    grid = current_grid()
+    if item_id not in grid.items:
+        return jsonify(error=_("Cet énoncé ne fait pas partie de la grille : %(item)s.", item=item_id[:20])), 404
+    assessment = assessment_for(assessment_id, access.EDIT)
+    form = grid_form_class(grid)()
+    if not form.csrf_token.validate(form):
+        return jsonify(error=_("Le formulaire a expiré : rechargez la page (vos réponses restent affichées).")), 400
+    statement = form[item_id]
+    if not statement.validate(form):
+        return jsonify(errors=statement.errors), 422
+    base = statement.form.base.data
+    try:
+        result = services.save_answers(assessment.id, {item_id: statement.form.answer()},
+                                       {item_id: base} if base else {},
+                                       {item_id} if statement.form.confirm.data else (), actor=actor())
+    except services.Locked as exc:
+        return jsonify(error=str(exc.message)), exc.status
+    stored = services.get_assessment(assessment_id)
+    answered = services.answered_count(stored, grid)
+    if result.conflicts:
+        conflict = result.conflicts[0]
+        return jsonify(
+            error=_("Quelqu'un d'autre a modifié cet énoncé pendant que vous travailliez."),
+            theirs=_answer_json(conflict.theirs), yours=_answer_json(conflict.yours),
+            base=conflict.theirs.fingerprint(), answered=answered,
+        ), 409
+    return jsonify(saved=True, base=statement.form.answer().fingerprint(), answered=answered,
+                   version=stored.version)
+
+
+def _answer_json(answer: AnswerData) -> dict:
+    grid = current_grid()
+    level = grid.level.get(answer.level) if answer.level else None
+    return {"level": answer.level, "label": level.label.get(current_locale()) if level else None, "comment": answer.comment,
+            "action": answer.action}
 
 
 def _results_page(assessment, revision_form=None, status=200):

@@ -266,7 +266,7 @@ def test_every_post_route_refuses_a_missing_token(client, web_app, assessment_id
     routes = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
     assert routes
     for rule in routes:
-        url = rule.build({"assessment_id": assessment_id, "user_id": 1, "change": "desactiver"})[1]
+        url = rule.build({"assessment_id": assessment_id, "user_id": 1, "change": "desactiver", "item_id": "ECO-1"})[1]
         response = client.post(url, data={})
         expected = 404 if rule.rule == "/installation" else 400  # the set-up page is gone once an account exists
         assert response.status_code == expected, (rule.rule, response.status_code)

@@ -1,0 +1,96 @@
+"""Backup and restore of the whole database as one JSON document (`pin-backup/1`).
+
+Every table is written row by row, ids included, so that a restore into an empty database
+gives back exactly the same assessments, versions, accounts and audit trail.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, DateTime, func, insert, select, text
+
+from .extensions import db
+
+FORMAT = "pin-backup/1"
+# Transient tables: nothing there is worth restoring.
+SKIPPED = {"login_throttle", "pending_form", "alembic_version"}
+
+
+class BackupError(Exception):
+    pass
+
+
+def _tables():
+    return [t for t in db.metadata.sorted_tables if t.name not in SKIPPED]
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def dump(*, with_credentials: bool = False) -> dict:
+    tables = {}
+    for table in _tables():
+        rows = []
+        for row in db.session.execute(select(table).order_by(*table.primary_key.columns)).mappings():
+            record = {key: _plain(value) for key, value in row.items()}
+            if table.name == "user_account" and not with_credentials:
+                record["password_hash"] = None
+            rows.append(record)
+        tables[table.name] = rows
+    version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return {"format": FORMAT, "schema": version, "with_credentials": with_credentials, "tables": tables}
+
+
+def _parse(column, value):
+    if value is None:
+        return None
+    if isinstance(column.type, DateTime):
+        moment = dt.datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    if isinstance(column.type, Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def load(document: dict) -> dict[str, int]:
+    """Restore a backup into an empty database, in one transaction; the row count per table."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise BackupError(f'not a "{FORMAT}" file')
+    version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if document.get("schema") != version:
+        raise BackupError(f"the backup's schema is {document.get('schema')}, this database's is {version}: "
+                          "restore into a database at the same version")
+    tables = {t.name: t for t in _tables()}
+    unknown = set(document.get("tables", {})) - set(tables)
+    if unknown:
+        raise BackupError(f"unknown tables: {sorted(unknown)}")
+    for table in tables.values():
+        if db.session.scalar(select(func.count()).select_from(table)):
+            raise BackupError(f"the database is not empty (table {table.name}): restore only into an empty one")
+    counts = {}
+    try:
+        for name, table in tables.items():
+            rows = document["tables"].get(name, [])
+            if rows:
+                columns = table.columns
+                db.session.execute(insert(table), [
+                    {key: _parse(columns[key], value) for key, value in row.items() if key in columns}
+                    for row in rows
+                ])
+            counts[name] = len(rows)
+        if db.engine.dialect.name == "postgresql":
+            # Rows came with their ids: move each sequence past the largest one.
+            for table in tables.values():
+                pk = list(table.primary_key.columns)
+                if len(pk) == 1 and pk[0].autoincrement and str(pk[0].type) == "INTEGER":
+                    db.session.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                        f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        raise BackupError(str(exc).splitlines()[0]) from exc
+    return counts
