@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import ROLES, LoginThrottle, User, UserRegion
+from .models import ROLES, LoginThrottle, User, UserRegion, UserSession
 from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, begin_write, territory_by_code
 
 MIN_PASSWORD_LENGTH = 12
@@ -75,17 +77,51 @@ def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
 
 
-def load_session_user(session_id: str) -> User | None:
-    """The user of a session id `<id>:<session version>`, if the account is active and the
-    session has not been ended (disabled account, new password)."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except (ValueError, AttributeError):
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version or not user.password_hash:
-        return None
-    return user
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User) -> str:
+    """A new session for this user; the returned token goes in the cookie, its hash in the table."""
+    token = secrets.token_urlsafe(32)
+    begin_write()
+    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id))
+    db.session.commit()
+    return token
+
+
+def close_session(token: str | None) -> None:
+    if token:
+        begin_write()
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+        db.session.commit()
+
+
+def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[User | None, bool]:
+    """The user of a session, and whether the session just expired. A session is valid while
+    its row exists, the account is active and it was used within `idle_minutes`."""
+    if not token:
+        return None, False
+    row = db.session.get(UserSession, _token_hash(token))
+    if row is None or str(row.user_id) != str(user_id):
+        return None, True
+    now = dt.datetime.now(dt.timezone.utc)
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active or not user.password_hash:
+        return None, True
+    if _aware(row.last_seen_at) + dt.timedelta(minutes=idle_minutes) < now:
+        close_session(token)
+        return None, True
+    if now - _aware(row.last_seen_at) > dt.timedelta(seconds=30):  # one write a half-minute at most
+        begin_write()
+        db.session.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
+                           .values(last_seen_at=now))
+        db.session.commit()
+    return user, False
+
+
+def _end_sessions(user_id: int) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
 def create_user(email: str, password: str | None, role: str, *, territories: list[str] = (), regions: list[str] = (),
@@ -196,7 +232,7 @@ def set_password(user_id: int, new: str, *, actor: str) -> User:
     begin_write()
     user = get_user(user_id)
     user.password_hash = generate_password_hash(new, method=HASH_METHOD)
-    user.session_version += 1  # every other session of this account ends
+    _end_sessions(user.id)  # every session of this account ends (the caller may open a new one)
     add_audit(actor, "password_change", detail=user.email)
     db.session.commit()
     return user
@@ -206,7 +242,7 @@ def set_active(user_id: int, active: bool, *, actor: str) -> User:
     begin_write()
     user = get_user(user_id)
     user.active = active
-    user.session_version += 1  # disabling ends the account's sessions at once
+    _end_sessions(user.id)  # disabling ends the account's sessions at once
     add_audit(actor, "user_enable" if active else "user_disable", detail=user.email)
     db.session.commit()
     return user

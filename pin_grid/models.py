@@ -157,15 +157,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the session id: bumping it (disable, new password) ends every session at once.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     territories: Mapped[list[Territory]] = relationship(secondary=user_territory, order_by="Territory.name")
     regions: Mapped[list[UserRegion]] = relationship(cascade="all, delete-orphan", order_by="UserRegion.region")
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -181,6 +176,19 @@ class UserRegion(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     region: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored. Signing
+    out, disabling the account or changing the password deletes the row, which ends the
+    session at once, on every worker."""
+
+    __tablename__ = "user_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class LoginThrottle(db.Model):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.datastructures import MultiDict
 
 from . import accounts
@@ -55,7 +54,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
     login_manager.init_app(app)
-    login_manager.user_loader(accounts.load_session_user)
+    login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_sign_in_needed)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
@@ -65,24 +64,38 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _idle_expired() -> bool:
-    last = session.get("last_seen")
-    limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    return last is not None and time.time() - last > limit
+def _load_user(user_id: str):
+    """Flask-Login's loader: the session token in the cookie must still be in the table."""
+    user, expired = accounts.session_user(user_id, session.get("sid"), current_app.config["SESSION_IDLE_MINUTES"])
+    if expired:
+        g.session_expired = True
+        session.pop("sid", None)
+    return user
+
+
+def sign_in(user) -> None:
+    """A new session for a new sign-in: nothing from before carries over but what was typed
+    before the previous session expired."""
+    pending = session.get("pending_form")
+    accounts.close_session(session.get("sid"))
+    session.clear()
+    if pending:
+        session["pending_form"] = pending
+    session["sid"] = accounts.open_session(user)
+    login_user(user)
+
+
+def sign_out() -> None:
+    accounts.close_session(session.get("sid"))
+    logout_user()
+    session.clear()
 
 
 def _require_sign_in():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if current_user.is_authenticated:
-        if not _idle_expired():
-            session["last_seen"] = time.time()
-            return None
-        logout_user()
-        session.clear()
-        g.session_expired = True
-    elif session.get("last_seen"):
-        g.session_expired = True  # signed out meanwhile (disabled account, new password)
+        return None
     return _sign_in_needed()
 
 

@@ -1,15 +1,13 @@
 """Signing in and out, the first administrator, passwords, and the administration of accounts."""
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from .. import access, accounts, services
 from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserForm
-from ..security import client_address, forbid
+from ..security import client_address, forbid, sign_in, sign_out
 from . import form_status, show_service_error
 
 bp = Blueprint("auth", __name__)
@@ -19,17 +17,6 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("main.index")
     return target
-
-
-def _start_session(user) -> None:
-    """A new session for a new sign-in: nothing from before carries over but the language
-    and what was typed before the session expired."""
-    pending = session.get("pending_form")
-    session.clear()
-    if pending:
-        session["pending_form"] = pending
-    login_user(user)
-    session["last_seen"] = time.time()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -46,7 +33,7 @@ def login():
             status = exc.status
         else:
             if user is not None:
-                _start_session(user)
+                sign_in(user)
                 return redirect(_safe_next(request.args.get("next")))
             # The same words whether the account exists or not.
             form.form_errors.append(_("Adresse courriel ou mot de passe incorrect."))
@@ -62,8 +49,7 @@ def logout():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    logout_user()
-    session.clear()
+    sign_out()
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for(".login"))
 
@@ -81,7 +67,7 @@ def setup():
         except services.ServiceError as exc:
             show_service_error(form, exc)
         else:
-            _start_session(user)
+            sign_in(user)
             flash(_("Compte administrateur créé. Créez maintenant les territoires et les comptes de l'équipe."), "success")
             return redirect(url_for("main.index"))
     return render_template("setup.html", form=form), form_status(form)
@@ -98,7 +84,7 @@ def password():
         except services.ServiceError as exc:
             show_service_error(form, exc)
         else:
-            _start_session(user)  # this session goes on; every other one of the account ends
+            sign_in(user)  # this session goes on; every other one of the account ends
             flash(_("Mot de passe changé."), "success")
             return redirect(url_for("main.index"))
     return render_template("password.html", form=form), form_status(form)
