@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev translations messages lock clean
+.PHONY: run test bench install install-dev translations messages lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Grille PIN needs Python 3.11 or later ($(PYTHON) is older)."; exit 1; }
@@ -35,6 +35,10 @@ run: install
 test: install-dev
 	@bash scripts/install-test-system-deps.sh
 	$(BIN)/python -m pytest
+
+# Speed and memory of the main pages and actions, as ratios to a baseline of the same run.
+bench: install-dev
+	$(BIN)/python scripts/bench.py
 
 # After changing interface texts: refresh the catalogue, then translate what is new in the .po.
 messages: $(VENV)/.installed

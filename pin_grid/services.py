@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -190,9 +190,19 @@ def get_territory(territory_id: int) -> Territory:
 def territories_with_assessments() -> list[Territory]:
     return list(
         db.session.scalars(
-            select(Territory).options(selectinload(Territory.assessments)).order_by(Territory.name)
+            select(Territory)
+            .options(selectinload(Territory.assessments).selectinload(Assessment.perspective))
+            .order_by(Territory.name)
         )
     )
+
+
+def answered_counts() -> dict[int, int]:
+    """Statements with a level, per assessment id (one query, for lists of assessments)."""
+    rows = db.session.execute(
+        select(Answer.assessment_id, func.count()).where(Answer.level.is_not(None)).group_by(Answer.assessment_id)
+    )
+    return dict(rows.all())
 
 
 def all_territories() -> list[Territory]:

@@ -19,6 +19,7 @@ def index():
     return render_template(
         "territories.html",
         territories=territories,
+        answered=services.answered_counts(),
         may_create={t.id for t in territories if access.can(current_user, access.CREATE, t)},
         may_manage=access.may_manage(current_user),
     )
