@@ -2,17 +2,20 @@
 session cookies, security headers, and refusing to run in production without a secret."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import delete
 from werkzeug.datastructures import MultiDict
 
 from . import accounts
 from .extensions import db, login_manager
 from .models import PendingForm, utcnow
+from .services import begin_write
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "main.set_language"}
@@ -103,10 +106,11 @@ def _sign_in_needed():
     """Send to the sign-in page, keeping what a form carried so it can be restored after."""
     if accounts.needs_first_admin():
         return redirect(url_for("auth.setup"))
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        # The page keeps what was typed; its « Enregistrer » button brings it through sign-in.
+        return jsonify(error=_("Votre session a expiré : reconnectez-vous."), login=url_for("auth.login")), 401
     if request.method == "POST" and request.form:
         _keep_pending_form()
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
-        return jsonify(error=_("Votre session a expiré : reconnectez-vous."), login=url_for("auth.login")), 401
     expired = "1" if g.get("session_expired") else None
     return redirect(url_for("auth.login", next=request.path, expiree=expired))
 
@@ -116,6 +120,9 @@ def _keep_pending_form() -> None:
     if len(data) > MAX_PENDING_FORM:
         return
     token = secrets.token_urlsafe(32)
+    begin_write()
+    # Kept for a day at most: whoever has not signed in again by then has moved on.
+    db.session.execute(delete(PendingForm).where(PendingForm.created_at < utcnow() - dt.timedelta(days=1)))
     db.session.add(PendingForm(token=token, path=request.path, data=data, created_at=utcnow()))
     db.session.commit()
     session["pending_form"] = token
@@ -126,6 +133,7 @@ def pending_formdata(path: str) -> MultiDict | None:
     token = session.get("pending_form")
     if not token:
         return None
+    begin_write()
     pending = db.session.get(PendingForm, token)
     if pending is None or pending.path != path:
         return None
