@@ -51,12 +51,13 @@ def may_manage(user) -> bool:
 
 
 def sees_names_in_comparison(user, territory) -> bool:
-    """In the comparison table, territories outside one's scope appear under anonymous labels
-    (as INESSS published its table); administrators see every name."""
-    return in_scope(user, territory)
+    """In the comparison table, administrators and gestionnaires see every name; others see
+    their own territories by name and the rest under anonymous labels (as INESSS published
+    its table)."""
+    return user.role in ("admin", "gestionnaire") or in_scope(user, territory)
 
 
 def anonymous_label(territory_id: int, secret: str) -> str:
     """A stable label for a territory one may not name: the same on every page and every year."""
     digest = hmac.new(secret.encode(), f"territory:{territory_id}".encode(), hashlib.sha256).hexdigest()
-    return digest[:4].upper()
+    return digest[:6].upper()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import ROLES, LoginThrottle, User, UserRegion, UserSession
+from .models import ROLES, LoginThrottle, User, UserRegion, UserSession, utcnow
 from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, begin_write, territory_by_code
 
 MIN_PASSWORD_LENGTH = 12
@@ -85,6 +85,8 @@ def open_session(user: User) -> str:
     """A new session for this user; the returned token goes in the cookie, its hash in the table."""
     token = secrets.token_urlsafe(32)
     begin_write()
+    # Sessions abandoned long ago (never signed out) are cleared as new ones open.
+    db.session.execute(delete(UserSession).where(UserSession.last_seen_at < utcnow() - dt.timedelta(days=2)))
     db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id))
     db.session.commit()
     return token

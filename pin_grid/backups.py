@@ -13,7 +13,7 @@ from .extensions import db
 
 FORMAT = "pin-backup/1"
 # Transient tables: nothing there is worth restoring.
-SKIPPED = {"login_throttle", "pending_form", "alembic_version"}
+SKIPPED = {"login_throttle", "pending_form", "user_session", "alembic_version"}
 
 
 class BackupError(Exception):

@@ -227,6 +227,7 @@ class PendingForm(db.Model):
     __tablename__ = "pending_form"
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(300))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

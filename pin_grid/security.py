@@ -109,21 +109,30 @@ def _sign_in_needed():
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         # The page keeps what was typed; its « Enregistrer » button brings it through sign-in.
         return jsonify(error=_("Votre session a expiré : reconnectez-vous."), login=url_for("auth.login")), 401
-    if request.method == "POST" and request.form:
+    if request.method == "POST" and request.form and g.get("session_expired"):
         _keep_pending_form()
     expired = "1" if g.get("session_expired") else None
     return redirect(url_for("auth.login", next=request.path, expiree=expired))
 
 
 def _keep_pending_form() -> None:
+    """Keep what a person was sending when their own session had just ended, for them only:
+    the form must carry their valid CSRF token (no other site can plant data this way)."""
+    from flask_wtf.csrf import ValidationError, validate_csrf
+
+    user_id = session.get("_user_id")
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return
     data = json.dumps(list(request.form.items(multi=True)), ensure_ascii=False)
-    if len(data) > MAX_PENDING_FORM:
+    if not user_id or len(data) > MAX_PENDING_FORM:
         return
     token = secrets.token_urlsafe(32)
     begin_write()
     # Kept for a day at most: whoever has not signed in again by then has moved on.
     db.session.execute(delete(PendingForm).where(PendingForm.created_at < utcnow() - dt.timedelta(days=1)))
-    db.session.add(PendingForm(token=token, path=request.path, data=data, created_at=utcnow()))
+    db.session.add(PendingForm(token=token, user_id=int(user_id), path=request.path, data=data, created_at=utcnow()))
     db.session.commit()
     session["pending_form"] = token
 
@@ -135,7 +144,7 @@ def pending_formdata(path: str) -> MultiDict | None:
         return None
     begin_write()
     pending = db.session.get(PendingForm, token)
-    if pending is None or pending.path != path:
+    if pending is None or pending.path != path or pending.user_id != current_user.id:
         return None
     session.pop("pending_form", None)
     data = MultiDict([(k, v) for k, v in json.loads(pending.data) if k != "csrf_token"])

@@ -40,13 +40,6 @@ def upgrade():
     sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
     )
-    op.create_table('pending_form',
-    sa.Column('token', sa.String(length=64), nullable=False),
-    sa.Column('path', sa.String(length=300), nullable=False),
-    sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('token', name=op.f('pk_pending_form'))
-    )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -56,6 +49,15 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
+    )
+    op.create_table('pending_form',
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('path', sa.String(length=300), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_pending_form_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token', name=op.f('pk_pending_form'))
     )
     op.create_table('user_region',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -104,8 +106,8 @@ def downgrade():
     op.drop_table('user_session')
     op.drop_table('user_territory')
     op.drop_table('user_region')
-    op.drop_table('user_account')
     op.drop_table('pending_form')
+    op.drop_table('user_account')
     op.drop_table('login_throttle')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_assessment_id'))

@@ -3,6 +3,19 @@ from flask import request
 from flask_wtf import FlaskForm
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: redirects never leave the site (no
+    scheme, no host, no control characters or backslashes that browsers would reinterpret)."""
+    from urllib.parse import urlsplit
+
+    if not target or not target.startswith("/") or any(ord(c) < 0x20 or c in "\x7f\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
+
+
 def current_locale() -> str:
     from flask_babel import get_locale
 

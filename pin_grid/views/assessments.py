@@ -57,6 +57,10 @@ def new():
 
 @bp.route("/<int:assessment_id>/details", methods=["GET", "POST"])
 def details(assessment_id: int):
+    assessment = assessment_for(assessment_id, access.READ)
+    if not assessment.is_draft and request.method == "GET":
+        flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
+        return redirect(url_for(".results", assessment_id=assessment_id))
     assessment = assessment_for(assessment_id, access.EDIT)
     form = AssessmentForm(territories=_territories_for(access.CREATE))
     recovered = pending_formdata(request.path) if request.method == "GET" else None

@@ -8,15 +8,9 @@ from flask_login import current_user, login_required
 from .. import access, accounts, services
 from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserForm
 from ..security import client_address, forbid, sign_in, sign_out
-from . import form_status, show_service_error
+from . import form_status, local_path, show_service_error
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("main.index")
-    return target
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -34,7 +28,7 @@ def login():
         else:
             if user is not None:
                 sign_in(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(local_path(request.args.get("next")) or url_for("main.index"))
             # The same words whether the account exists or not.
             form.form_errors.append(_("Adresse courriel ou mot de passe incorrect."))
             status = 401

@@ -32,6 +32,8 @@ def table():
         year=year,
         comparison=comparison,
         rows=comparison.sorted_rows(key, descending) if comparison else [],
+        readable={r.assessment.territory_id for r in comparison.rows
+                  if access.can(current_user, access.READ, r.assessment.territory)} if comparison else set(),
         sort_key=key,
         descending=descending,
     )

@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import access, services
 from ..forms import TerritoryForm
 from ..security import forbid
-from . import form_status, show_service_error
+from . import form_status, local_path, show_service_error
 
 bp = Blueprint("main", __name__)
 
@@ -44,10 +44,8 @@ def new_territory():
 @bp.get("/langue/<code>")
 def set_language(code: str):
     """Switch the interface language and remember it in a cookie."""
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    response = make_response(redirect(target))
+    response = make_response(redirect(local_path(request.args.get("next")) or url_for("main.index")))
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -1,0 +1,431 @@
+"""Who may see and do what, by role and territory, through real HTTP (issue: accounts and roles).
+
+Two territories in two regions, each with a draft and a finalised assessment:
+
+    MTL-NORD  « Montréal-Nord »       region Montréal
+    LAV-01    « Laval-des-Rapides »   region Laval
+
+and one account per role: the administrator, a gestionnaire of Montréal, a coordonnateur and a
+membre of MTL-NORD. The expected statuses below are written from the rules of the issue, not
+read from pin_grid/access.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pin_grid import access
+from pin_grid.extensions import db
+from pin_grid.models import AuditEvent, Assessment, Territory, User
+
+from .conftest import ADMIN, add_user, make_app, sign_in
+from .test_web import form_fields, page, visible
+
+GEST = "gestion@cisss.example"
+COORD = "coord@cisss.example"
+COORD2 = "coord2@cisss.example"
+MEMBRE = "membre@cisss.example"
+VICTIM = "membre.laval@cisss.example"  # the account the user routes are tried on
+
+MTL_NAME, LAV_NAME = "Montréal-Nord", "Laval-des-Rapides"
+MTL_SECRET, LAV_SECRET = "Note montréalaise 1234", "Secret lavallois 5678"
+LAV_DRAFT_SECRET = "Brouillon lavallois 9012"
+# Nothing of the other territory may reach someone who may not read it.
+LAV_WORDS = (LAV_NAME, LAV_SECRET, LAV_DRAFT_SECRET, "LAV-01")
+
+ANY_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+def csrf(client) -> str:
+    """A CSRF token of this browser's session (the sign-out form of every page carries one)."""
+    return ANY_TOKEN.search(client.get("/").get_data(as_text=True)).group(1)
+
+
+def _record(grid, code, name, region, date, status, levels, comment):
+    return {
+        "territory": {"code": code, "name": name, "region": region}, "date": date, "perspective": None,
+        "status": status, "grid_version": grid.version, "participants": [], "organizations": [],
+        "answers": {i: {"level": lv, "comment": comment if n == 0 else "", "priority": False, "action": "",
+                        "action_owner": "", "action_due": None} for n, (i, lv) in enumerate(levels.items())},
+    }
+
+
+def build_world(web_app, tmp_path, grid) -> dict:
+    """Import the four assessments with `flask import-assessments`, then create the accounts."""
+    everything = {i: "implante" for i in grid.items}
+    first_two = dict(list(everything.items())[:2])
+    records = [
+        _record(grid, "MTL-NORD", MTL_NAME, "Montréal", "2024-03-14", "finalized", everything, MTL_SECRET),
+        _record(grid, "MTL-NORD", MTL_NAME, "Montréal", "2025-02-01", "draft", first_two, MTL_SECRET),
+        _record(grid, "LAV-01", LAV_NAME, "Laval", "2024-04-02", "finalized", everything, LAV_SECRET),
+        _record(grid, "LAV-01", LAV_NAME, "Laval", "2025-02-03", "draft", first_two, LAV_DRAFT_SECRET),
+    ]
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps({"format": "pin-grid/1", "assessments": records}), encoding="utf-8")
+    with web_app.app_context():
+        result = web_app.test_cli_runner().invoke(args=["import-assessments", str(path)])
+        db.session.remove()
+    assert result.exit_code == 0, result.output
+
+    add_user(web_app, GEST, "gestionnaire", regions=["Montréal"])
+    add_user(web_app, COORD, "coordonnateur", territories=["MTL-NORD"])
+    add_user(web_app, MEMBRE, "membre", territories=["MTL-NORD"])
+    add_user(web_app, VICTIM, "membre", territories=["LAV-01"])
+    with web_app.app_context():
+        ids = {}
+        for a in db.session.scalars(select(Assessment)):
+            side = "own" if a.territory.code == "MTL-NORD" else "other"
+            ids[f"{side}_{'draft' if a.is_draft else 'final'}"] = a.id
+        ids["mtl"] = db.session.scalar(select(Territory.id).where(Territory.code == "MTL-NORD"))
+        ids["lav"] = db.session.scalar(select(Territory.id).where(Territory.code == "LAV-01"))
+        ids["victim"] = db.session.scalar(select(User.id).where(User.email == VICTIM))
+        db.session.remove()
+    assert set(ids) >= {"own_draft", "own_final", "other_draft", "other_final"}
+    return ids
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
+
+
+@pytest.fixture(scope="module")
+def world_template(sqlite_template, tmp_path_factory, grid):
+    """The territories, assessments and accounts, made once (hashing passwords takes time);
+    each test works on its own copy."""
+    path = tmp_path_factory.mktemp("world") / "world.sqlite"
+    _copy_database(sqlite_template, path)
+    app = make_app(f"sqlite:///{path}")
+    add_user(app, ADMIN, "admin")
+    ids = build_world(app, path.parent, grid)
+    add_user(app, COORD2, "coordonnateur", territories=["MTL-NORD"])
+    # Each person signed in once: their sessions are in the database every test copies.
+    cookies = {email: sign_in(app.test_client(), email).get_cookie("session").value
+               for email in (ADMIN, GEST, COORD, COORD2, MEMBRE)}
+    with app.app_context():
+        db.engine.dispose()
+    return path, ids, cookies
+
+
+@pytest.fixture
+def web_app(world_template, tmp_path):
+    """Overrides conftest's web_app: a fresh copy of the world, with its administrator."""
+    source = world_template[0]
+    path = tmp_path / "pin_grid.sqlite"
+    _copy_database(source, path)
+    app = make_app(f"sqlite:///{path}")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(world_template):
+    return dict(world_template[1])
+
+
+@pytest.fixture
+def browser(web_app, world_template):
+    """browser(email): a browser signed in as that person."""
+    def open_as(email):
+        client = web_app.test_client()
+        client.set_cookie("session", world_template[2][email])
+        assert client.get("/").status_code == 200, email
+        return client
+
+    return open_as
+
+
+def denied_events(web_app, email):
+    with web_app.app_context():
+        events = [(e.action, e.detail) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.actor == email, AuditEvent.action == "access_denied"))]
+        db.session.remove()
+    return events
+
+
+# --- the whole table: every route that takes an id, for every role ------------------------
+
+ROLES = {"admin": ADMIN, "gestionnaire": GEST, "coordonnateur": COORD, "membre": MEMBRE}
+
+# What each role may do in the territories it works with (the issue's table).
+MAY = {
+    "admin": {"read", "create", "edit", "finalize", "revise", "audit", "manage"},
+    "gestionnaire": {"read"},
+    "coordonnateur": {"read", "create", "edit", "finalize", "revise", "audit"},
+    "membre": {"read", "create", "edit"},
+}
+# MTL-NORD is in everyone's scope here; LAV-01 only in the administrator's.
+IN_SCOPE = {"admin": {"own", "other"}, "gestionnaire": {"own"}, "coordonnateur": {"own"}, "membre": {"own"}}
+
+# endpoint -> (permission needed, {state of the assessment: status when permitted}).
+# Not permitted: 404 outside one's territories (the existence is no business of theirs), 403 inside.
+# A change to a finalised assessment is refused by its state (409 locked), not by the role.
+EXPECTED = {
+    ("assessments.details", "GET"): ("edit", {"draft": 200, "final": 302}),  # a finalised one shows its results
+    ("assessments.details", "POST"): ("edit", {"draft": 302, "final": 409}),
+    ("assessments.grid", "GET"): ("edit", {"draft": 200, "final": 302}),  # a finalised one: its results
+    ("assessments.save_grid", "POST"): ("edit", {"draft": 302, "final": 409}),
+    ("assessments.save_statement", "POST"): ("edit", {"draft": 200, "final": 409}),
+    ("assessments.results", "GET"): ("read", {"draft": 200, "final": 200}),
+    ("assessments.revise", "POST"): ("revise", {"draft": 409, "final": 302}),  # only a finalised one is revised
+    ("assessments.audit", "GET"): ("audit", {"draft": 200, "final": 200}),
+    ("auth.set_active", "POST"): ("manage", {"user": 302}),
+}
+URL_VALUES = {"item_id": "ECO-1", "change": "activer"}
+
+
+def expected_status(role, endpoint, method, side, state):
+    permission, when_permitted = EXPECTED[(endpoint, method)]
+    if state == "user":
+        return when_permitted["user"] if permission in MAY[role] else 403
+    if side not in IN_SCOPE[role]:
+        return 404
+    if permission in MAY[role]:
+        return when_permitted[state]
+    if (endpoint, method) in (("assessments.grid", "GET"), ("assessments.details", "GET")) \
+            and state == "final" and "read" in MAY[role]:
+        return 302  # the forms of a finalised assessment only send to its results, which they may read
+    return 403
+
+
+def id_routes(web_app):
+    """Every route of the app that takes an id, with each of its methods."""
+    routes = []
+    for rule in web_app.url_map.iter_rules():
+        if not any(arg.endswith("_id") for arg in rule.arguments):
+            continue
+        unknown = rule.arguments - {"assessment_id", "user_id", *URL_VALUES}
+        assert not unknown, f"{rule.rule}: teach test_access.py how to build {unknown}"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert (rule.endpoint, method) in EXPECTED, (
+                f"new route {method} {rule.rule} ({rule.endpoint}): add who may use it to EXPECTED")
+            routes.append((rule, method))
+    return routes
+
+
+def post_body(endpoint, token, ids, side, state):
+    territory = ids["mtl" if side == "own" else "lav"]
+    date = {("own", "draft"): "2025-02-01", ("own", "final"): "2024-03-14",
+            ("other", "draft"): "2025-02-03", ("other", "final"): "2024-04-02"}.get((side, state))
+    return {
+        "assessments.details": {"csrf_token": token, "territory": str(territory), "date": date},
+        "assessments.save_grid": {"csrf_token": token, "ECO-3-level": "partiel", "ECO-3-comment": "essai",
+                                  "intent": "save"},
+        "assessments.save_statement": {"csrf_token": token, "ECO-1-level": "partiel"},
+        "assessments.revise": {"csrf_token": token, "reason": "Correction d'une coquille"},
+        "auth.set_active": {"csrf_token": token},
+    }[endpoint]
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
+    client = browser(ROLES[role])
+    token = csrf(client)
+    cases = []
+    for rule, method in id_routes(web_app):
+        if "user_id" in rule.arguments:
+            cases.append((rule, method, "user", "user", {"user_id": world["victim"]}))
+            continue
+        for side in ("own", "other"):
+            for state in ("draft", "final"):
+                cases.append((rule, method, side, state, {"assessment_id": world[f"{side}_{state}"]}))
+    # Reads first, then changes; opening a revision (which adds an assessment) last.
+    cases.sort(key=lambda c: (c[1] != "GET", c[0].endpoint == "assessments.revise"))
+    assert {c[0].endpoint for c in cases} >= {e for e, _ in EXPECTED}
+
+    problems = []
+    for rule, method, side, state, values in cases:
+        url = rule.build({**URL_VALUES, **values})[1]
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data=post_body(rule.endpoint, token, world, side, state))
+        wanted = expected_status(role, rule.endpoint, method, side, state)
+        if response.status_code != wanted:
+            problems.append(f"{role} {method} {url} ({side} {state}): {response.status_code}, expected {wanted}")
+        if response.status_code in (403, 404) or side == "other" and role != "admin":
+            text = page(response)
+            leaked = [w for w in LAV_WORDS if w in text]
+            if leaked:
+                problems.append(f"{role} {method} {url}: {response.status_code} page shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_expected_table_agrees_with_the_rules_module():
+    """The table above is written from the issue; the app's own rules must say the same."""
+    class Person:
+        def __init__(self, role):
+            self.role, self.territories, self.region_names = role, [], set()
+
+    for role, allowed in MAY.items():
+        person = Person(role)
+        for action in (access.READ, access.CREATE, access.EDIT, access.FINALIZE, access.REVISE, access.AUDIT):
+            territory = type("T", (), {"id": 1, "region": "Montréal"})()
+            person.territories, person.region_names = [territory], {"Montréal"}
+            assert access.can(person, action, territory) == (action in allowed), (role, action)
+        assert access.may_manage(person) == ("manage" in allowed)
+        assert access.may_compare(person) == (role != "membre")
+
+
+# --- what each role sees and may do --------------------------------------------------------
+
+def test_home_lists_only_the_territories_in_scope(web_app, world, browser):
+    for email, names in [(ADMIN, {MTL_NAME, LAV_NAME}), (GEST, {MTL_NAME}), (COORD, {MTL_NAME}),
+                         (MEMBRE, {MTL_NAME})]:
+        text = visible(page(browser(email).get("/")))
+        for name in (MTL_NAME, LAV_NAME):
+            assert (name in text) == (name in names), (email, name)
+        if email != ADMIN:
+            assert not [w for w in LAV_WORDS if w in text], email
+
+
+def test_gestionnaire_reads_but_changes_nothing(web_app, world, grid, browser):
+    client = browser(GEST)
+    token = csrf(client)
+    # reads
+    assert client.get(f"/evaluations/{world['own_final']}/resultats").status_code == 200
+    assert client.get(f"/evaluations/{world['own_draft']}/resultats").status_code == 200
+    assert client.get("/comparaison/").status_code == 200
+    # no creating
+    assert client.get("/evaluations/nouvelle").status_code == 403
+    response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": str(world["mtl"]),
+                                                          "date": "2025-03-01"})
+    assert response.status_code == 403
+    # no editing, no finalising
+    answers = {f"{i}-level": "implante" for i in grid.items}
+    for intent in ("save", "finalize"):
+        response = client.post(f"/evaluations/{world['own_draft']}/grille",
+                               data={"csrf_token": token, **answers, "intent": intent})
+        assert response.status_code == 403, intent
+    assert client.get(f"/evaluations/{world['own_draft']}/grille").status_code == 403
+    assert client.get(f"/evaluations/{world['own_draft']}/details").status_code == 403
+    assert client.post(f"/evaluations/{world['own_final']}/revision",
+                       data={"csrf_token": token, "reason": "non"}).status_code == 403
+    assert client.get("/territoires/nouveau").status_code == 403
+    assert client.get("/admin/comptes").status_code == 403
+    with web_app.app_context():
+        draft = db.session.get(Assessment, world["own_draft"])
+        assert draft.is_draft and len([a for a in draft.answers if a.level]) == 2
+        assert db.session.scalar(select(db.func.count(Assessment.id))) == 4
+        db.session.remove()
+
+
+def test_membre_saves_but_may_not_finalise(web_app, world, grid, browser):
+    client = browser(MEMBRE)
+    draft = world["own_draft"]
+    data = form_fields(client.get(f"/evaluations/{draft}/grille").get_data(as_text=True))
+    for item_id in grid.items:
+        data[f"{item_id}-level"] = "implante"
+    data["PRN-4-comment"] = "Tapé par le membre"
+    data["intent"] = "finalize"
+    response = client.post(f"/evaluations/{draft}/grille", data=data)
+    assert response.status_code == 403
+    text = page(response)
+    assert "seul·e une coordonnatrice ou un coordonnateur peut finaliser" in text
+    assert 'name="PRN-4-level" value="implante" checked' in text and "Tapé par le membre" in text
+    with web_app.app_context():
+        stored = db.session.get(Assessment, draft)
+        assert stored.is_draft
+        assert {a.item_id for a in stored.answers if a.level} == set(grid.items)  # the save happened
+        db.session.remove()
+    # … and a coordonnateur of the territory finalises it.
+    coord = browser(COORD)
+    data = form_fields(coord.get(f"/evaluations/{draft}/grille").get_data(as_text=True))
+    response = coord.post(f"/evaluations/{draft}/grille", data={**data, "intent": "finalize"})
+    assert response.status_code == 302 and response.location.endswith("/resultats")
+
+
+def test_membre_may_not_open_the_comparison_nor_the_audit_trail(web_app, world, browser):
+    client = browser(MEMBRE)
+    assert client.get("/comparaison/").status_code == 403
+    assert client.get("/comparaison/?annee=2024").status_code == 403
+    assert "/comparaison/" not in page(client.get("/"))  # not offered either
+    assert client.get(f"/evaluations/{world['own_final']}/journal").status_code == 403
+    assert client.get(f"/evaluations/{world['other_final']}/journal").status_code == 404
+
+
+def test_gestionnaire_may_not_open_the_audit_trail_but_coordonnateur_may(web_app, world, browser):
+    gest = browser(GEST)
+    assert gest.get(f"/evaluations/{world['own_final']}/journal").status_code == 403
+    assert gest.get(f"/evaluations/{world['other_final']}/journal").status_code == 404
+    coord = browser(COORD)
+    assert coord.get(f"/evaluations/{world['own_final']}/journal").status_code == 200
+    assert coord.get(f"/evaluations/{world['other_final']}/journal").status_code == 404
+
+
+def test_membre_may_not_start_or_move_an_assessment_into_another_territory(web_app, world, browser):
+    client = browser(MEMBRE)
+    token = csrf(client)
+    response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": str(world["lav"]),
+                                                          "date": "2025-03-01"})
+    assert response.status_code == 422 and LAV_NAME not in page(response)
+    response = client.post(f"/evaluations/{world['own_draft']}/details",
+                           data={"csrf_token": token, "territory": str(world["lav"]), "date": "2025-02-01"})
+    assert response.status_code == 422 and LAV_NAME not in page(response)
+    with web_app.app_context():
+        assert db.session.get(Assessment, world["own_draft"]).territory_id == world["mtl"]
+        assert db.session.scalar(select(db.func.count(Assessment.id))) == 4
+        db.session.remove()
+    # Within their territory they do start one.
+    response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": str(world["mtl"]),
+                                                          "date": "2025-03-01"})
+    assert response.status_code == 302, page(response)
+
+
+ROW_LABEL = re.compile(r"Territoire ([0-9A-F]{6})\b")
+
+
+def comparison_rows(client, year=2024):
+    response = client.get(f"/comparaison/?annee={year}")
+    assert response.status_code == 200
+    text = visible(page(response))
+    return text, ROW_LABEL.findall(text)
+
+
+def test_comparison_names_own_territories_and_labels_the_others(web_app, world, browser):
+    lav_label = access.anonymous_label(world["lav"], web_app.config["SECRET_KEY"])
+    coord_text, coord_labels = comparison_rows(browser(COORD))
+    assert MTL_NAME in coord_text
+    assert not [w for w in LAV_WORDS if w in coord_text]
+    assert coord_labels == [lav_label]
+    # stable: a second request, and another person of the same install
+    assert comparison_rows(browser(COORD))[1] == [lav_label]
+    other_text, other_labels = comparison_rows(browser(COORD2))
+    assert other_labels == [lav_label] and MTL_NAME in other_text
+    # the link of one's own row leads to results one may read; no link to the other's
+    coord_page = page(browser(COORD).get("/comparaison/?annee=2024"))
+    assert f"/evaluations/{world['own_final']}/resultats" in coord_page
+    assert f"/evaluations/{world['other_final']}/resultats" not in coord_page
+
+
+def test_administrator_sees_every_name_in_the_comparison(web_app, world, browser):
+    text, labels = comparison_rows(browser(ADMIN))
+    assert MTL_NAME in text and LAV_NAME in text and labels == []
+
+
+def test_gestionnaire_sees_every_name_in_the_comparison_but_links_only_their_region(web_app, world, browser):
+    text, labels = comparison_rows(browser(GEST))
+    assert MTL_NAME in text and LAV_NAME in text and labels == []
+    listing = page(browser(GEST).get("/comparaison/?annee=2024"))
+    assert f"/evaluations/{world['own_final']}/resultats" in listing
+    assert f"/evaluations/{world['other_final']}/resultats" not in listing
+
+
+def test_refused_accesses_are_recorded(web_app, world, browser):
+    client = browser(MEMBRE)
+    assert client.get(f"/evaluations/{world['other_final']}/resultats").status_code == 404
+    assert client.get("/comparaison/").status_code == 403
+    assert client.get("/admin/comptes").status_code == 403
+    events = denied_events(web_app, MEMBRE)
+    details = [detail for _action, detail in events]
+    assert f"GET /evaluations/{world['other_final']}/resultats -> 404" in details
+    assert "GET /comparaison/ -> 403" in details
+    assert "GET /admin/comptes -> 403" in details
+    assert len(events) == 3
