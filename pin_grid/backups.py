@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Date, DateTime, func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 
@@ -59,7 +60,15 @@ def load(document: dict) -> dict[str, int]:
     """Restore a backup into an empty database, in one transaction; the row count per table."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BackupError(f'not a "{FORMAT}" file')
-    version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if not isinstance(document.get("tables"), dict) or not all(
+            isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in document["tables"].values()):
+        raise BackupError('"tables" must map each table name to a list of rows')
+    try:
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        db.session.rollback()
+        raise BackupError("this database has no schema yet: run flask db upgrade first "
+                          "(.venv/bin/flask --app app db upgrade)") from None
     if document.get("schema") != version:
         raise BackupError(f"the backup's schema is {document.get('schema')}, this database's is {version}: "
                           "restore into a database at the same version")

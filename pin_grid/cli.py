@@ -96,6 +96,10 @@ def import_assessments(files: tuple[str, ...], replace: bool) -> None:
                      path=path, created=len(report.created), replaced=len(report.replaced), skipped=len(report.skipped)))
         for label in report.skipped:
             click.echo("  " + _("déjà présente, ignorée (--replace pour la remplacer) : %(label)s", label=label))
+        for label in report.refused:
+            failed = True
+            click.echo("  " + _("finalisée, donc non remplacée (une correction passe par une révision) : %(label)s",
+                                label=label), err=True)
     if failed:
         sys.exit(1)
 

@@ -94,6 +94,8 @@ class Assessment(db.Model):
     supersedes: Mapped[Assessment | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
+    # Never reuse the id of a deleted assessment: the audit trail refers to ids.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     @property
     def is_draft(self) -> bool:

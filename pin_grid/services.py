@@ -538,13 +538,20 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # finalised: never replaced
+
+
+def _answers_summary(assessment: Assessment) -> dict:
+    return {a.item_id: {"level": a.level, "comment": a.comment} for a in assessment.answers}
 
 
 def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -> ImportReport:
     """Write checked `pin-grid/1` records in one transaction.
 
     Unknown territories and organisations are created. An assessment with the same territory,
-    date and perspective as a stored one is skipped, or replaces it with `replace`.
+    date and perspective as a stored one is skipped, or with `replace` replaces it if it is
+    still a draft: a finalised assessment is final (it is corrected by a revision), so it is
+    never replaced and is reported as refused.
     """
     report = ImportReport()
     begin_write()
@@ -563,7 +570,11 @@ def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -
                 if not replace:
                     report.skipped.append(label)
                     continue
+                if any(old.status != DRAFT for old in existing):
+                    report.refused.append(label)
+                    continue
                 for old in sorted(existing, key=lambda a: -a.id):  # newest revision first
+                    add_audit(actor, "replaced_by_import", old.id, old=_answers_summary(old), detail=label)
                     db.session.delete(old)
                     db.session.flush()
                 report.replaced.append(label)
@@ -582,7 +593,8 @@ def import_assessments(records, *, replace: bool = False, actor: str = SYSTEM) -
             ]
             db.session.add(assessment)
             db.session.flush()
-            add_audit(actor, "import", assessment.id, detail=label + (" (replace)" if existing else ""))
+            add_audit(actor, "import", assessment.id, new=_answers_summary(assessment),
+                      detail=label + (f" (replaces assessment {', '.join(str(a.id) for a in existing)})" if existing else ""))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -45,7 +45,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['perspective_id'], ['organization.id'], name=op.f('fk_assessment_perspective_id_organization')),
     sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], name=op.f('fk_assessment_territory_id_territory')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('assessment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assessment_territory_id'), ['territory_id'], unique=False)

@@ -98,16 +98,21 @@ def test_an_assessment_already_there_is_skipped_unless_replace(app, grid, tmp_pa
     path = _write(tmp_path / "in.json", _document(grid))
     assert _run(app, "import-assessments", path).exit_code == 0
     changed = _document(grid)
-    changed["assessments"][1]["answers"]["ECO-1"]["comment"] = "Nouvelle version"
+    changed["assessments"][1]["answers"]["ECO-1"]["comment"] = "Nouvelle version finalisée"
+    changed["assessments"][2]["answers"]["PAR-2"]["comment"] = "Nouveau brouillon"
     changed_path = _write(tmp_path / "changed.json", changed)
     result = _run(app, "import-assessments", changed_path)
     assert result.exit_code == 0
     assert "3 ignorée(s)" in result.output and "MTL-NORD 2024-03-14" in result.output
-    assert "Nouvelle version" not in _run(app, "export-assessments").output
+    assert "Nouveau" not in _run(app, "export-assessments").output
+    # --replace replaces a draft, never a finalised assessment (that is what revisions are for)
     result = _run(app, "import-assessments", "--replace", changed_path)
-    assert "3 remplacée(s)" in result.output
+    assert result.exit_code != 0
+    assert "1 remplacée(s)" in result.output
+    assert result.output.count("finalisée, donc non remplacée") == 2
     exported = json.loads(_run(app, "export-assessments").output)
-    assert exported == changed
+    assert exported["assessments"][2] == changed["assessments"][2]
+    assert exported["assessments"][:2] == _document(grid)["assessments"][:2]
 
 
 def test_not_json_and_wrong_format_are_refused(app, tmp_path):
