@@ -177,28 +177,31 @@ def _limits(config) -> dict[str, int]:
 def authenticate(email: str, password: str, address: str, config) -> User | None:
     """The user whose e-mail and password these are, or None. Too many failures for the
     account or for the address refuse every attempt for a while, whether the account exists
-    or not, so the answer never tells which accounts exist."""
+    or not, so the answer never tells which accounts exist.
+
+    The two counters are locked for the whole attempt, so attempts on the same account or
+    from the same address, on any worker, are counted one after the other: none is lost."""
     window = dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
     now = dt.datetime.now(dt.timezone.utc)
-    keys = _throttle_keys(email, address)
     limits = _limits(config)
     begin_write()
-    for key in keys:
-        row = db.session.get(LoginThrottle, key)
-        if row is not None and _aware(row.window_start) + window > now and row.failures >= limits[key.split(":")[0]]:
-            add_audit(normalize_email(email), "login_throttled", detail=f"{key.split(':')[0]} from {address}")
+    counters = [_locked_counter(key, now, window) for key in _throttle_keys(email, address)]
+    for counter in counters:
+        if counter.failures >= limits[counter.key.split(":")[0]]:
+            add_audit(normalize_email(email)[:254], "login_throttled",
+                      detail=f"{counter.key.split(':')[0]} from {address}")
             db.session.commit()
             raise Throttled(_l("Trop de tentatives de connexion : réessayez dans %(minutes)d minutes.",
                                minutes=config["LOGIN_WINDOW_MINUTES"]))
     user = db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
     if user is not None and valid and user.active:
-        db.session.execute(update(LoginThrottle).where(LoginThrottle.key == keys[0]).values(failures=0))
+        counters[0].failures = 0  # the account's counter; the address keeps its count
         add_audit(user.email, "login", detail=f"from {address}")
         db.session.commit()
         return user
-    for key in keys:
-        _count_failure(key, now, window)
+    for counter in counters:
+        counter.failures += 1
     add_audit(normalize_email(email)[:254], "login_failed", detail=f"from {address}")
     db.session.commit()
     return None
@@ -208,15 +211,23 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def _count_failure(key: str, now: dt.datetime, window: dt.timedelta) -> None:
-    row = db.session.get(LoginThrottle, key, with_for_update=True)
-    if row is None:
-        db.session.add(LoginThrottle(key=key, failures=1, window_start=now))
-        db.session.flush()
-    elif _aware(row.window_start) + window <= now:
-        row.failures, row.window_start = 1, now
+def _locked_counter(key: str, now: dt.datetime, window: dt.timedelta) -> LoginThrottle:
+    """The failure counter of `key`, created if missing, locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite's write lock is already held), its window restarted
+    when the previous one is over."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
     else:
-        row.failures += 1
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    db.session.execute(upsert(LoginThrottle).values(key=key, failures=0, window_start=now)
+                       .on_conflict_do_nothing(index_elements=["key"]))
+    counter = db.session.scalars(
+        select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if _aware(counter.window_start) + window <= now:
+        counter.failures, counter.window_start = 0, now
+    return counter
 
 
 def change_password(user_id: int, current: str, new: str, *, actor: str) -> User:

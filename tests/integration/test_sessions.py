@@ -523,7 +523,7 @@ def test_five_failures_throttle_the_account_even_with_the_right_password(web_app
     # Another address is throttled for this account too (the count is per account).
     elsewhere = from_address(web_app, "198.51.100.9")
     assert attempt(elsewhere, ADMIN, PASSWORD).status_code == 429
-    counters = {r.key: r.failures for r in rows(web_app, LoginThrottle)}
+    counters = {r.key: r.failures for r in rows(web_app, LoginThrottle) if r.failures}
     assert counters == {f"account:{ADMIN}": 5, "address:127.0.0.1": 5}
     actions = [e.action for e in rows(web_app, AuditEvent, AuditEvent.actor == ADMIN)]
     assert actions.count("login_failed") == 5 and actions.count("login_throttled") == 2
