@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, current_grid, services
-from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
+from ..forms import AssessmentForm, RevisionForm, grid_form_class
 from ..security import forbid, pending_formdata
 from ..services import AnswerData
 from . import actor, assessment_for, current_locale, form_status, show_service_error

@@ -162,6 +162,19 @@ def sign_in(client, email, password=PASSWORD):
     return client
 
 
+def import_document(app, path, assessments):
+    """Import `assessments` (pin-grid/1 records) through the real command; it must succeed."""
+    import json
+
+    path.write_text(json.dumps({"format": "pin-grid/1", "assessments": assessments}, ensure_ascii=False),
+                    encoding="utf-8")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["import-assessments", str(path)])
+        db.session.remove()
+    assert result.exit_code == 0, result.output
+    return result
+
+
 @pytest.fixture
 def web_app(sqlite_url):
     app = make_app(sqlite_url)

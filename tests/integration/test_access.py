@@ -11,7 +11,6 @@ read from pin_grid/access.py.
 """
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -23,7 +22,7 @@ from pin_grid import access
 from pin_grid.extensions import db
 from pin_grid.models import AuditEvent, Assessment, Territory, User
 
-from .conftest import ADMIN, add_user, make_app, sign_in
+from .conftest import ADMIN, add_user, import_document, make_app, sign_in
 from .test_web import form_fields, page, visible
 
 GEST = "gestion@cisss.example"
@@ -65,12 +64,7 @@ def build_world(web_app, tmp_path, grid) -> dict:
         _record(grid, "LAV-01", LAV_NAME, "Laval", "2024-04-02", "finalized", everything, LAV_SECRET),
         _record(grid, "LAV-01", LAV_NAME, "Laval", "2025-02-03", "draft", first_two, LAV_DRAFT_SECRET),
     ]
-    path = tmp_path / "world.json"
-    path.write_text(json.dumps({"format": "pin-grid/1", "assessments": records}), encoding="utf-8")
-    with web_app.app_context():
-        result = web_app.test_cli_runner().invoke(args=["import-assessments", str(path)])
-        db.session.remove()
-    assert result.exit_code == 0, result.output
+    import_document(web_app, tmp_path / "world.json", records)
 
     add_user(web_app, GEST, "gestionnaire", regions=["Montréal"])
     add_user(web_app, COORD, "coordonnateur", territories=["MTL-NORD"])

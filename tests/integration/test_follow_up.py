@@ -1,11 +1,10 @@
 """Results with symbols and profile, the comparison page, and the yearly follow-up, through HTTP."""
-import json
 
 import pytest
 
-from pin_grid.extensions import db
 
-from .test_web import TOKEN, grid_post, page, token, visible
+from .conftest import import_document
+from .test_web import grid_post, page, token, visible
 
 
 def _import(web_app, tmp_path, grid, rows):
@@ -17,12 +16,7 @@ def _import(web_app, tmp_path, grid, rows):
             "organizations": [], "answers": {i: {"level": levels.get(i, "implante"), "comment": "", "priority": False,
                                                  "action": "", "action_owner": "", "action_due": None} for i in grid.items},
         })
-    path = tmp_path / "doc.json"
-    path.write_text(json.dumps({"format": "pin-grid/1", "assessments": assessments}), encoding="utf-8")
-    with web_app.app_context():
-        result = web_app.test_cli_runner().invoke(args=["import-assessments", str(path)])
-        db.session.remove()
-    assert result.exit_code == 0, result.output
+    import_document(web_app, tmp_path / "doc.json", assessments)
 
 
 @pytest.fixture
