@@ -29,6 +29,14 @@ def _details_page(form: AssessmentForm, assessment=None, status: int | None = No
     ), status or form_status(form)
 
 
+def _results_if_finalized(assessment_id: int):
+    """The forms of a finalised assessment only send to its results (for whoever may read them)."""
+    if assessment_for(assessment_id, access.READ).is_draft:
+        return None
+    flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
+    return redirect(url_for(".results", assessment_id=assessment_id))
+
+
 def _territories_for(action: str):
     return [t for t in services.all_territories() if access.can(current_user, action, t)]
 
@@ -57,10 +65,8 @@ def new():
 
 @bp.route("/<int:assessment_id>/details", methods=["GET", "POST"])
 def details(assessment_id: int):
-    assessment = assessment_for(assessment_id, access.READ)
-    if not assessment.is_draft and request.method == "GET":
-        flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
-        return redirect(url_for(".results", assessment_id=assessment_id))
+    if request.method == "GET" and (to_results := _results_if_finalized(assessment_id)):
+        return to_results
     assessment = assessment_for(assessment_id, access.EDIT)
     form = AssessmentForm(territories=_territories_for(access.CREATE))
     recovered = pending_formdata(request.path) if request.method == "GET" else None
@@ -116,10 +122,8 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
 
 @bp.get("/<int:assessment_id>/grille")
 def grid(assessment_id: int):
-    assessment = assessment_for(assessment_id, access.READ)
-    if not assessment.is_draft:
-        flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
-        return redirect(url_for(".results", assessment_id=assessment_id))
+    if to_results := _results_if_finalized(assessment_id):
+        return to_results
     assessment = assessment_for(assessment_id, access.EDIT)
     recovered = pending_formdata(request.path)
     if recovered is not None:
