@@ -188,10 +188,11 @@ def save_statement(assessment_id: int, item_id: str):
     statement = form[item_id]
     if not statement.validate(form):
         return jsonify(errors=statement.errors), 422
-    base = statement.form.base.data
+    # Without the version it was based on, a save counts as based on an empty answer: it can
+    # fill a blank statement but never overwrite someone's answer unseen.
+    base = statement.form.base.data or AnswerData().fingerprint()
     try:
-        result = services.save_answers(assessment.id, {item_id: statement.form.answer()},
-                                       {item_id: base} if base else {},
+        result = services.save_answers(assessment.id, {item_id: statement.form.answer()}, {item_id: base},
                                        {item_id} if statement.form.confirm.data else (), actor=actor())
     except services.Locked as exc:
         return jsonify(error=str(exc.message)), exc.status

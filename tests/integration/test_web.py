@@ -308,3 +308,17 @@ def test_two_people_on_one_draft_see_each_others_change_instead_of_overwriting(w
     text = page(response)
     assert "Quelqu'un d'autre a modifié" in text and "Leur avis" in text and "Mon avis" in text
     assert stored(web_app, assessment_id) == {"ECO-1": ("implante", "Leur avis"), "ECO-2": ("partiel", "")}
+
+
+def test_a_statement_saved_without_its_version_never_overwrites_an_answer(client, web_app, assessment_id):
+    csrf = token(client, f"/evaluations/{assessment_id}/grille")
+    url = f"/evaluations/{assessment_id}/enonces/ECO-1"
+    first = client.post(url, data={"csrf_token": csrf, "ECO-1-level": "implante", "ECO-1-comment": "la nôtre"})
+    assert first.status_code == 200 and first.get_json()["saved"]
+    blind = client.post(url, data={"csrf_token": csrf, "ECO-1-level": "non_implante"})
+    assert blind.status_code == 409
+    assert blind.get_json()["theirs"]["comment"] == "la nôtre"
+    assert stored(web_app, assessment_id)["ECO-1"] == ("implante", "la nôtre")
+    based = client.post(url, data={"csrf_token": csrf, "ECO-1-level": "non_implante", "ECO-1-base": first.get_json()["base"]})
+    assert based.status_code == 200
+    assert stored(web_app, assessment_id)["ECO-1"] == ("non_implante", "")
