@@ -166,6 +166,31 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
     return user
 
 
+def update_user(user_id: int, role: str, *, territories: list[str] = (), regions: list[str] = (),
+                actor: str = SYSTEM) -> User:
+    """Change an account's role and scope; it applies from the person's next request."""
+    if role not in ROLES:
+        raise ServiceError(_l("Rôle inconnu : « %(role)s ».", role=role), field="role")
+    begin_write()
+    user = get_user(user_id)
+    scope = []
+    for code in territories:
+        territory = territory_by_code(code)
+        if territory is None:
+            raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")
+        scope.append(territory)
+    before = {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+    user.role = role
+    user.territories = scope
+    user.regions = [UserRegion(region=r.strip()) for r in dict.fromkeys(regions) if r.strip()]
+    db.session.flush()
+    after = {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+    if before != after:
+        add_audit(actor, "user_update", old=before, new=after, detail=user.email)
+    db.session.commit()
+    return user
+
+
 def _throttle_keys(email: str, address: str) -> list[str]:
     return [f"account:{normalize_email(email)}"[:300], f"address:{address}"[:300]]
 

@@ -302,10 +302,9 @@ class PasswordChangeForm(_NewPassword, FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))])
 
 
-class UserForm(_NewPassword, FlaskForm):
-    email = StringField(_l("Adresse courriel"), filters=[_strip],
-                        validators=[DataRequired(_l("Indiquez une adresse courriel.")), Regexp(EMAIL, message=_l("Adresse courriel invalide.")),
-                                    Length(max=254)])
+class _AccountScope(FlaskForm):
+    """An account's role and what it covers: territories, or regions for a gestionnaire."""
+
     role = SelectField(_l("Rôle"), choices=[SelectChoice(code, label) for code, label in ROLE_LABELS.items()],
                        validate_choice=True)
     territories = SelectMultipleField(_l("Territoires (coordonnateur·rice, membre)"), validate_choice=True)
@@ -315,6 +314,19 @@ class UserForm(_NewPassword, FlaskForm):
         super().__init__(*args, **kwargs)
         self.territories.choices = [SelectChoice(t.code, f"{t.name} ({t.code})") for t in territories]
         self.regions.choices = [SelectChoice(r) for r in regions]
+
+
+class UserForm(_NewPassword, _AccountScope):
+    email = StringField(_l("Adresse courriel"), filters=[_strip],
+                        validators=[DataRequired(_l("Indiquez une adresse courriel.")),
+                                    Regexp(EMAIL, message=_l("Adresse courriel invalide.")), Length(max=254)])
+
+
+class UserEditForm(_AccountScope):
+    password = PasswordField(_l("Nouveau mot de passe (laisser vide pour ne pas le changer)"),
+                             validators=[Optional(), Length(max=200)])
+    confirm = PasswordField(_l("Le même mot de passe, une deuxième fois"),
+                            validators=[EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))])
 
 
 class ConfirmForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, accounts, services
-from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserForm
+from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserEditForm, UserForm
 from ..security import client_address, forbid, sign_in, sign_out
 from . import form_status, local_path, show_service_error
 
@@ -89,10 +89,10 @@ def _require_admin() -> None:
         forbid(403)
 
 
-def _user_form(**kwargs) -> UserForm:
+def _user_form(form_class=UserForm, **kwargs):
     territories = services.all_territories()
     regions = sorted({t.region for t in territories})
-    return UserForm(territories=territories, regions=regions, **kwargs)
+    return form_class(territories=territories, regions=regions, **kwargs)
 
 
 @bp.route("/admin/comptes", methods=["GET", "POST"])
@@ -110,6 +110,29 @@ def users():
             flash(_("Compte créé pour %(email)s.", email=form.email.data), "success")
             return redirect(url_for(".users"))
     return render_template("users.html", form=form, users=accounts.all_users(), toggle=ConfirmForm()), form_status(form)
+
+
+@bp.route("/admin/comptes/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    """Change an account's role, territories and regions, or give it a new password."""
+    _require_admin()
+    user = accounts.get_user(user_id)
+    form = _user_form(UserEditForm)
+    if request.method == "GET":
+        form.process(data={"role": user.role, "territories": [t.code for t in user.territories],
+                           "regions": sorted(user.region_names)})
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(user_id, form.role.data, territories=form.territories.data,
+                                 regions=form.regions.data, actor=current_user.email)
+            if form.password.data:
+                accounts.set_password(user_id, form.password.data, actor=current_user.email)
+        except services.ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("Compte %(email)s mis à jour.", email=user.email), "success")
+            return redirect(url_for(".users"))
+    return render_template("user_edit.html", form=form, user=user), form_status(form)
 
 
 @bp.post("/admin/comptes/<int:user_id>/<any(activer, desactiver):change>")

@@ -171,6 +171,8 @@ EXPECTED = {
     ("assessments.revise", "POST"): ("revise", {"draft": 409, "final": 302}),  # only a finalised one is revised
     ("assessments.audit", "GET"): ("audit", {"draft": 200, "final": 200}),
     ("auth.set_active", "POST"): ("manage", {"user": 302}),
+    ("auth.edit_user", "GET"): ("manage", {"user": 200}),
+    ("auth.edit_user", "POST"): ("manage", {"user": 302}),
 }
 URL_VALUES = {"item_id": "ECO-1", "change": "activer"}
 
@@ -215,6 +217,7 @@ def post_body(endpoint, token, ids, side, state):
         "assessments.save_statement": {"csrf_token": token, "ECO-1-level": "partiel"},
         "assessments.revise": {"csrf_token": token, "reason": "Correction d'une coquille"},
         "auth.set_active": {"csrf_token": token},
+        "auth.edit_user": {"csrf_token": token, "role": "membre", "territories": "LAV-01"},
     }[endpoint]
 
 
@@ -423,3 +426,42 @@ def test_refused_accesses_are_recorded(web_app, world, browser):
     assert "GET /comparaison/ -> 403" in details
     assert "GET /admin/comptes -> 403" in details
     assert len(events) == 3
+
+
+def test_an_administrator_changes_an_account_scope_and_it_applies_at_once(web_app, world, browser):
+    coordinator = browser(COORD)
+    assert LAV_NAME not in visible(page(coordinator.get("/")))
+    admin = browser(ADMIN)
+    with web_app.app_context():
+        coord_id = db.session.scalar(select(User.id).where(User.email == COORD))
+        db.session.remove()
+    form = page(admin.get(f"/admin/comptes/{coord_id}"))
+    assert re.search(r'<option selected value="MTL-NORD">', form), form
+    response = admin.post(f"/admin/comptes/{coord_id}", data={
+        "csrf_token": csrf(admin), "role": "coordonnateur", "territories": ["MTL-NORD", "LAV-01"]})
+    assert response.status_code == 302, page(response)
+    # the coordinator's very next request sees the new territory
+    assert LAV_NAME in visible(page(coordinator.get("/")))
+    assert coordinator.get(f"/evaluations/{world['other_final']}/resultats").status_code == 200
+    with web_app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user_update")).one()
+        db.session.remove()
+    assert event.actor == ADMIN and "LAV-01" in event.new_value and "LAV-01" not in event.old_value
+
+
+def test_an_administrator_gives_a_new_password_which_ends_the_person_s_sessions(web_app, world, browser):
+    membre = browser(MEMBRE)
+    admin = browser(ADMIN)
+    with web_app.app_context():
+        membre_id = db.session.scalar(select(User.id).where(User.email == MEMBRE))
+        db.session.remove()
+    weak = admin.post(f"/admin/comptes/{membre_id}", data={
+        "csrf_token": csrf(admin), "role": "membre", "territories": ["MTL-NORD"],
+        "password": "password1234", "confirm": "password1234"})
+    assert weak.status_code == 422 and "trop courant" in page(weak)
+    response = admin.post(f"/admin/comptes/{membre_id}", data={
+        "csrf_token": csrf(admin), "role": "membre", "territories": ["MTL-NORD"],
+        "password": "Une autre phrase de passe, bien longue", "confirm": "Une autre phrase de passe, bien longue"})
+    assert response.status_code == 302
+    assert membre.get("/").status_code == 302  # signed out
+    assert sign_in(web_app.test_client(), MEMBRE, "Une autre phrase de passe, bien longue")
