@@ -126,11 +126,34 @@ def _end_sessions(user_id: int) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ServiceError(_l("Rôle inconnu : « %(role)s ».", role=role), field="role")
+
+
+def _territories(codes) -> list:
+    """The territories of these codes; an unknown code is refused, naming it."""
+    found = []
+    for code in codes:
+        territory = territory_by_code(code)
+        if territory is None:
+            raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")
+        found.append(territory)
+    return found
+
+
+def _region_rows(regions) -> list[UserRegion]:
+    return [UserRegion(region=r.strip()) for r in dict.fromkeys(regions) if r.strip()]
+
+
+def _scope_of(user: User) -> dict:
+    return {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+
+
 def create_user(email: str, password: str | None, role: str, *, territories: list[str] = (), regions: list[str] = (),
                 actor: str = SYSTEM, first_admin: bool = False) -> User:
     email = normalize_email(email)
-    if role not in ROLES:
-        raise ServiceError(_l("Rôle inconnu : « %(role)s ».", role=role), field="role")
+    _check_role(role)
     if "@" not in email or len(email) > 254:
         raise ServiceError(_l("Adresse courriel invalide."), field="email")
     if password is not None:
@@ -142,18 +165,13 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
         raise Conflict(_l("Un compte administrateur existe déjà : connectez-vous."))
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email")
-    scope = []
-    for code in territories:
-        territory = territory_by_code(code)
-        if territory is None:
-            raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")
-        scope.append(territory)
+    scope = _territories(territories)
     user = User(
         email=email,
         password_hash=generate_password_hash(password, method=HASH_METHOD) if password else None,
         role=role,
         territories=scope,
-        regions=[UserRegion(region=r.strip()) for r in dict.fromkeys(regions) if r.strip()],
+        regions=_region_rows(regions),
     )
     db.session.add(user)
     try:
@@ -169,22 +187,16 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
 def update_user(user_id: int, role: str, *, territories: list[str] = (), regions: list[str] = (),
                 actor: str = SYSTEM) -> User:
     """Change an account's role and scope; it applies from the person's next request."""
-    if role not in ROLES:
-        raise ServiceError(_l("Rôle inconnu : « %(role)s ».", role=role), field="role")
+    _check_role(role)
     begin_write()
     user = get_user(user_id)
-    scope = []
-    for code in territories:
-        territory = territory_by_code(code)
-        if territory is None:
-            raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")
-        scope.append(territory)
-    before = {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+    scope = _territories(territories)
+    before = _scope_of(user)
     user.role = role
     user.territories = scope
-    user.regions = [UserRegion(region=r.strip()) for r in dict.fromkeys(regions) if r.strip()]
+    user.regions = _region_rows(regions)
     db.session.flush()
-    after = {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+    after = _scope_of(user)
     if before != after:
         add_audit(actor, "user_update", old=before, new=after, detail=user.email)
     db.session.commit()

@@ -109,10 +109,6 @@ class Grid(_Strict):
         return {item.id: item for theme in self.themes for item in theme.items}
 
     @functools.cached_property
-    def theme_of(self) -> dict[str, Theme]:
-        return {item.id: theme for theme in self.themes for item in theme.items}
-
-    @functools.cached_property
     def level(self) -> dict[str, Level]:
         return {level.code: level for level in self.levels}
 

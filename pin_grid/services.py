@@ -79,10 +79,6 @@ class AnswerData:
         raw = json.dumps(asdict(self), default=str, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
-    @property
-    def is_empty(self) -> bool:
-        return self == AnswerData()
-
 
 @dataclass(frozen=True)
 class ParticipantData:
