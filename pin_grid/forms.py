@@ -220,7 +220,18 @@ def _level_field(grid: Grid) -> RadioField:
     )
 
 
+_grid_forms: dict[int, tuple[Grid, type[FlaskForm]]] = {}
+
+
 def grid_form_class(grid: Grid) -> type[FlaskForm]:
+    """The grid's form class, built once per grid (every save of a statement uses it)."""
+    cached = _grid_forms.get(id(grid))
+    if cached is None or cached[0] is not grid:
+        cached = _grid_forms[id(grid)] = (grid, _build_grid_form_class(grid))
+    return cached[1]
+
+
+def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
     """A FlaskForm with one `AnswerForm` per statement, named by the item id."""
 
     class AnswerForm(Form):
