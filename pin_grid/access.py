@@ -5,7 +5,8 @@ user (role, territories, regions) and a territory, never a request or a database
 |---------------|------------------------------------------------------------------------------|
 | admin         | everything, including users, territories, organisations                      |
 | gestionnaire  | read everything of the territories of their regions; change nothing          |
-| coordonnateur | for their territories: create, edit, finalise, revise, read, audit; compare  |
+| coordonnateur | for their territories: create, edit, finalise, revise, delete drafts, read,  |
+|               | audit; compare                                                               |
 | membre        | for their territories: create and edit drafts, read results                  |
 """
 from __future__ import annotations
@@ -19,26 +20,38 @@ EDIT = "edit"  # change a draft: answers, participants, organisations
 FINALIZE = "finalize"
 REVISE = "revise"
 AUDIT = "audit"  # read the audit trail of an assessment
+DELETE = "delete"  # delete a draft started by mistake
 
 _IN_SCOPE = {
-    "admin": {READ, CREATE, EDIT, FINALIZE, REVISE, AUDIT},
+    "admin": {READ, CREATE, EDIT, FINALIZE, REVISE, AUDIT, DELETE},
     "gestionnaire": {READ},
-    "coordonnateur": {READ, CREATE, EDIT, FINALIZE, REVISE, AUDIT},
+    "coordonnateur": {READ, CREATE, EDIT, FINALIZE, REVISE, AUDIT, DELETE},
     "membre": {READ, CREATE, EDIT},
 }
 
 
 def in_scope(user, territory) -> bool:
     """Whether the territory is one the user works with at all."""
-    if user.role == "admin":
+    kind = scope_kind(user)
+    if kind == "all":
         return True
-    if user.role == "gestionnaire":
+    if kind == "regions":
         return territory.region in user.region_names
     return any(t.id == territory.id for t in user.territories)
 
 
+def scope_kind(user) -> str:
+    """What an account's scope is made of: « all », « regions » (gestionnaire) or « territories »."""
+    return {"admin": "all", "gestionnaire": "regions"}.get(user.role, "territories")
+
+
 def can(user, action: str, territory) -> bool:
     return in_scope(user, territory) and action in _IN_SCOPE.get(user.role, set())
+
+
+def may_start_assessments(user) -> bool:
+    """Whether the role starts assessments at all (in its own territories)."""
+    return CREATE in _IN_SCOPE.get(user.role, set())
 
 
 def may_compare(user) -> bool:
@@ -51,10 +64,10 @@ def may_manage(user) -> bool:
 
 
 def sees_names_in_comparison(user, territory) -> bool:
-    """In the comparison table, administrators and gestionnaires see every name; others see
-    their own territories by name and the rest under anonymous labels (as INESSS published
-    its table)."""
-    return user.role in ("admin", "gestionnaire") or in_scope(user, territory)
+    """Outside their scope, people see territories under anonymous labels (as INESSS published
+    its table): administrators see every name; gestionnaires the territories of their regions;
+    coordonnateurs and membres their own territories."""
+    return user.role == "admin" or in_scope(user, territory)
 
 
 def anonymous_label(territory_id: int, secret: str) -> str:

@@ -11,12 +11,17 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from .extensions import db
 from .models import ROLES, LoginThrottle, User, UserRegion, UserSession, utcnow
-from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, begin_write, territory_by_code
+from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, territory_by_code
+from .transactions import write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 HASH_METHOD = "scrypt"
@@ -30,8 +35,6 @@ class Throttled(ServiceError):
 
 @functools.cache
 def _common_passwords() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -45,12 +48,9 @@ def password_problems(password: str, email: str = "") -> list:
     if lowered in _common_passwords() or len(set(lowered)) <= 3 or (len(local) >= 4 and local in lowered):
         problems.append(_l("Ce mot de passe est trop courant ou trop facile à deviner : choisissez-en un autre, "
                            "par exemple une phrase de quelques mots."))
-    else:
-        from zxcvbn import zxcvbn
-
-        if zxcvbn(password[:100], user_inputs=[email, local, "pin", "grille"])["score"] < 3:
-            problems.append(_l("Ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage "
-                               "les mots, chiffres et symboles."))
+    elif zxcvbn(password[:100], user_inputs=[email, local, "pin", "grille"])["score"] < 3:
+        problems.append(_l("Ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage "
+                           "les mots, chiffres et symboles."))
     return problems
 
 
@@ -73,6 +73,11 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def administrators() -> list[User]:
+    """The active administrators: whom to ask for a territory or a new password."""
+    return list(db.session.scalars(select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.email)))
+
+
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
 
@@ -84,19 +89,17 @@ def _token_hash(token: str) -> str:
 def open_session(user: User) -> str:
     """A new session for this user; the returned token goes in the cookie, its hash in the table."""
     token = secrets.token_urlsafe(32)
-    begin_write()
-    # Sessions abandoned long ago (never signed out) are cleared as new ones open.
-    db.session.execute(delete(UserSession).where(UserSession.last_seen_at < utcnow() - dt.timedelta(days=2)))
-    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id))
-    db.session.commit()
+    with write_transaction():
+        # Sessions abandoned long ago (never signed out) are cleared as new ones open.
+        db.session.execute(delete(UserSession).where(UserSession.last_seen_at < utcnow() - dt.timedelta(days=2)))
+        db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id))
     return token
 
 
 def close_session(token: str | None) -> None:
     if token:
-        begin_write()
-        db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
-        db.session.commit()
+        with write_transaction():
+            db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
 
 
 def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[User | None, bool]:
@@ -115,10 +118,9 @@ def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[Us
         close_session(token)
         return None, True
     if now - _aware(row.last_seen_at) > dt.timedelta(seconds=30):  # one write a half-minute at most
-        begin_write()
-        db.session.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
-                           .values(last_seen_at=now))
-        db.session.commit()
+        with write_transaction():
+            db.session.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
+                               .values(last_seen_at=now))
     return user, False
 
 
@@ -147,10 +149,11 @@ def _region_rows(regions) -> list[UserRegion]:
 
 
 def _scope_of(user: User) -> dict:
-    return {"role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
+    return {"display_name": user.display_name, "role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
 
 
 def create_user(email: str, password: str | None, role: str, *, territories: list[str] = (), regions: list[str] = (),
+                display_name: str = "",
                 actor: str = SYSTEM, first_admin: bool = False) -> User:
     email = normalize_email(email)
     _check_role(role)
@@ -160,46 +163,45 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
         problems = password_problems(password, email)
         if problems:
             raise ServiceError(problems[0], field="password")
-    begin_write()
-    if first_admin and user_count():
-        raise Conflict(_l("Un compte administrateur existe déjà : connectez-vous."))
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email")
-    scope = _territories(territories)
-    user = User(
-        email=email,
-        password_hash=generate_password_hash(password, method=HASH_METHOD) if password else None,
-        role=role,
-        territories=scope,
-        regions=_region_rows(regions),
-    )
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email") from None
-    add_audit(actor, "user_create", detail=f"{email} ({role})")
-    db.session.commit()
+    with write_transaction():
+        if first_admin and user_count():
+            raise Conflict(_l("Un compte administrateur existe déjà : connectez-vous."))
+        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email")
+        scope = _territories(territories)
+        user = User(
+            email=email,
+            display_name=" ".join(display_name.split()),
+            password_hash=generate_password_hash(password, method=HASH_METHOD) if password else None,
+            role=role,
+            territories=scope,
+            regions=_region_rows(regions),
+        )
+        db.session.add(user)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email") from None
+        add_audit(actor, "user_create", detail=f"{email} ({role})")
     return user
 
 
-def update_user(user_id: int, role: str, *, territories: list[str] = (), regions: list[str] = (),
+def update_user(user_id: int, role: str, *, territories: list[str] = (), regions: list[str] = (), display_name: str = "",
                 actor: str = SYSTEM) -> User:
     """Change an account's role and scope; it applies from the person's next request."""
     _check_role(role)
-    begin_write()
-    user = get_user(user_id)
-    scope = _territories(territories)
-    before = _scope_of(user)
-    user.role = role
-    user.territories = scope
-    user.regions = _region_rows(regions)
-    db.session.flush()
-    after = _scope_of(user)
-    if before != after:
-        add_audit(actor, "user_update", old=before, new=after, detail=user.email)
-    db.session.commit()
+    with write_transaction():
+        user = get_user(user_id)
+        scope = _territories(territories)
+        before = _scope_of(user)
+        user.display_name = " ".join(display_name.split())
+        user.role = role
+        user.territories = scope
+        user.regions = _region_rows(regions)
+        db.session.flush()
+        after = _scope_of(user)
+        if before != after:
+            add_audit(actor, "user_update", old=before, new=after, detail=user.email)
     return user
 
 
@@ -221,26 +223,31 @@ def authenticate(email: str, password: str, address: str, config) -> User | None
     window = dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
     now = dt.datetime.now(dt.timezone.utc)
     limits = _limits(config)
-    begin_write()
-    counters = [_locked_counter(key, now, window) for key in _throttle_keys(email, address)]
-    for counter in counters:
-        if counter.failures >= limits[counter.key.split(":")[0]]:
+    with write_transaction():
+        counters = [_locked_counter(key, now, window) for key in _throttle_keys(email, address)]
+        blocked = next((c for c in counters if c.failures >= limits[c.key.split(":")[0]]), None)
+        if blocked is not None:
             add_audit(normalize_email(email)[:254], "login_throttled",
-                      detail=f"{counter.key.split(':')[0]} from {address}")
-            db.session.commit()
-            raise Throttled(_l("Trop de tentatives de connexion : réessayez dans %(minutes)d minutes.",
-                               minutes=config["LOGIN_WINDOW_MINUTES"]))
+                      detail=f"{blocked.key.split(':')[0]} from {address}")
+            signed_in = None
+        else:
+            signed_in = _check_credentials(email, password, address, counters)
+    if blocked is not None:  # recorded (committed) before the refusal
+        raise Throttled(_l("Trop de tentatives de connexion : réessayez dans %(minutes)d minutes.",
+                           minutes=config["LOGIN_WINDOW_MINUTES"]))
+    return signed_in
+
+
+def _check_credentials(email: str, password: str, address: str, counters: list[LoginThrottle]) -> User | None:
     user = db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
     if user is not None and valid and user.active:
         counters[0].failures = 0  # the account's counter; the address keeps its count
         add_audit(user.email, "login", detail=f"from {address}")
-        db.session.commit()
         return user
     for counter in counters:
         counter.failures += 1
     add_audit(normalize_email(email)[:254], "login_failed", detail=f"from {address}")
-    db.session.commit()
     return None
 
 
@@ -252,10 +259,7 @@ def _locked_counter(key: str, now: dt.datetime, window: dt.timedelta) -> LoginTh
     """The failure counter of `key`, created if missing, locked until the transaction ends
     (FOR UPDATE on PostgreSQL; SQLite's write lock is already held), its window restarted
     when the previous one is over."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     db.session.execute(upsert(LoginThrottle).values(key=key, failures=0, window_start=now)
                        .on_conflict_do_nothing(index_elements=["key"]))
     counter = db.session.scalars(
@@ -279,20 +283,18 @@ def set_password(user_id: int, new: str, *, actor: str) -> User:
     problems = password_problems(new, user.email)
     if problems:
         raise ServiceError(problems[0], field="password")
-    begin_write()
-    user = get_user(user_id)
-    user.password_hash = generate_password_hash(new, method=HASH_METHOD)
-    _end_sessions(user.id)  # every session of this account ends (the caller may open a new one)
-    add_audit(actor, "password_change", detail=user.email)
-    db.session.commit()
+    with write_transaction():
+        user = get_user(user_id)
+        user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+        _end_sessions(user.id)  # every session of this account ends (the caller may open a new one)
+        add_audit(actor, "password_change", detail=user.email)
     return user
 
 
 def set_active(user_id: int, active: bool, *, actor: str) -> User:
-    begin_write()
-    user = get_user(user_id)
-    user.active = active
-    _end_sessions(user.id)  # disabling ends the account's sessions at once
-    add_audit(actor, "user_enable" if active else "user_disable", detail=user.email)
-    db.session.commit()
+    with write_transaction():
+        user = get_user(user_id)
+        user.active = active
+        _end_sessions(user.id)  # disabling ends the account's sessions at once
+        add_audit(actor, "user_enable" if active else "user_disable", detail=user.email)
     return user

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, func, insert, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Date, DateTime, func, insert, inspect, select, text
 
 from .extensions import db
+from .transactions import write_transaction
 
 FORMAT = "pin-backup/1"
 # Transient tables: nothing there is worth restoring.
@@ -63,12 +63,20 @@ def load(document: dict) -> dict[str, int]:
     if not isinstance(document.get("tables"), dict) or not all(
             isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in document["tables"].values()):
         raise BackupError('"tables" must map each table name to a list of rows')
-    try:
-        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except SQLAlchemyError:
-        db.session.rollback()
+    if not inspect(db.engine).has_table("alembic_version"):
         raise BackupError("this database has no schema yet: run flask db upgrade first "
-                          "(.venv/bin/flask --app app db upgrade)") from None
+                          "(.venv/bin/flask --app app db upgrade)")
+    try:
+        with write_transaction():
+            return _load_tables(document)
+    except BackupError:
+        raise
+    except Exception as exc:
+        raise BackupError(str(exc).splitlines()[0]) from exc
+
+
+def _load_tables(document: dict) -> dict[str, int]:
+    version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if document.get("schema") != version:
         raise BackupError(f"the backup's schema is {document.get('schema')}, this database's is {version}: "
                           "restore into a database at the same version")
@@ -80,26 +88,21 @@ def load(document: dict) -> dict[str, int]:
         if db.session.scalar(select(func.count()).select_from(table)):
             raise BackupError(f"the database is not empty (table {table.name}): restore only into an empty one")
     counts = {}
-    try:
-        for name, table in tables.items():
-            rows = document["tables"].get(name, [])
-            if rows:
-                columns = table.columns
-                db.session.execute(insert(table), [
-                    {key: _parse(columns[key], value) for key, value in row.items() if key in columns}
-                    for row in rows
-                ])
-            counts[name] = len(rows)
-        if db.engine.dialect.name == "postgresql":
-            # Rows came with their ids: move each sequence past the largest one.
-            for table in tables.values():
-                pk = list(table.primary_key.columns)
-                if len(pk) == 1 and pk[0].autoincrement and str(pk[0].type) == "INTEGER":
-                    db.session.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                        f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        raise BackupError(str(exc).splitlines()[0]) from exc
+    for name, table in tables.items():
+        rows = document["tables"].get(name, [])
+        if rows:
+            columns = table.columns
+            db.session.execute(insert(table), [
+                {key: _parse(columns[key], value) for key, value in row.items() if key in columns}
+                for row in rows
+            ])
+        counts[name] = len(rows)
+    if db.engine.dialect.name == "postgresql":
+        # Rows came with their ids: move each sequence past the largest one.
+        for table in tables.values():
+            pk = list(table.primary_key.columns)
+            if len(pk) == 1 and pk[0].autoincrement and str(pk[0].type) == "INTEGER":
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
     return counts

@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from . import accounts, backups, current_grid, exchange, services
+from . import accounts, backups, demo as demo_data, exchange, services
+from .context import current_grid
 from .grid import GridError, load_grid
 from .models import ROLES
 from .services import SYSTEM
@@ -27,7 +28,7 @@ def _grid_or_exit():
 
 
 def _report_grid_error(exc: GridError) -> None:
-    click.echo(_("%(path)s : %(count)d problème(s)", path=exc.path, count=len(exc.problems)), err=True)
+    click.echo(_("%(path)s : nombre de problèmes : %(count)d", path=exc.path, count=len(exc.problems)), err=True)
     for problem in exc.problems:
         click.echo(f"  {problem}", err=True)
 
@@ -87,12 +88,12 @@ def import_assessments(files: tuple[str, ...], replace: bool) -> None:
             document = exchange.parse_document(Path(path).read_bytes(), grid)
         except exchange.DocumentError as exc:
             failed = True
-            click.echo(_("%(path)s : rien d'importé, %(count)d erreur(s) :", path=path, count=len(exc.problems)), err=True)
+            click.echo(_("%(path)s : rien d'importé (nombre d'erreurs : %(count)d) :", path=path, count=len(exc.problems)), err=True)
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             continue
         report = services.import_assessments(document.assessments, replace=replace)
-        click.echo(_("%(path)s : %(created)d créée(s), %(replaced)d remplacée(s), %(skipped)d ignorée(s).",
+        click.echo(_("%(path)s : évaluations créées : %(created)d, remplacées : %(replaced)d, ignorées : %(skipped)d.",
                      path=path, created=len(report.created), replaced=len(report.replaced), skipped=len(report.skipped)))
         for label in report.skipped:
             click.echo("  " + _("déjà présente, ignorée (--replace pour la remplacer) : %(label)s", label=label))
@@ -115,7 +116,7 @@ def compare(year: int, as_json: bool) -> None:
         click.echo(json.dumps(exchange.comparison_document(comparison), ensure_ascii=False, indent=2))
         return
     reference = comparison.reference
-    click.echo(_("Comparaison %(year)s : %(size)d territoire(s), référence : %(reference)s", year=year,
+    click.echo(_("Comparaison %(year)s : nombre de territoires : %(size)d, référence : %(reference)s", year=year,
                  size=reference.cohort_size,
                  reference=_("la cohorte") if reference.kind == "cohort" else _("seuils absolus (cohorte trop petite)")))
     letters = [t.letter for t in grid.components]
@@ -135,13 +136,11 @@ def compare(year: int, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Add the demo even though the database already holds data.")
 def demo(territories: int, years: int, seed: int, force: bool) -> None:
     """Fill an empty database with plausible territories and finalised assessments."""
-    from .demo import demo_document
-
     grid = _grid_or_exit()
     if services.holds_data() and not force:
         click.echo(_("La base contient déjà des données : rien n'a été ajouté (--force pour ajouter la démo quand même)."), err=True)
         sys.exit(1)
-    document = exchange.parse_document(json.dumps(demo_document(grid, territories, years, seed)), grid)
+    document = exchange.parse_document(json.dumps(demo_data.demo_document(grid, territories, years, seed)), grid)
     report = services.import_assessments(document.assessments)
     click.echo(_("Démo : %(territories)d territoires, %(created)d évaluations finalisées ajoutées (%(skipped)d déjà présentes).",
                  territories=territories, created=len(report.created), skipped=len(report.skipped)))
@@ -155,8 +154,10 @@ users_cli = AppGroup("users", help="Accounts.")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--territory", "territories", multiple=True, help="Territory code (coordonnateur, membre); repeatable.")
 @click.option("--region", "regions", multiple=True, help="Region (gestionnaire); repeatable.")
+@click.option("--name", "display_name", default="", help="The name shown on screen (optional).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
-def users_create(email: str, role: str, territories: tuple[str, ...], regions: tuple[str, ...], password_stdin: bool) -> None:
+def users_create(email: str, role: str, territories: tuple[str, ...], regions: tuple[str, ...], display_name: str,
+                 password_stdin: bool) -> None:
     """Create an account (the first administrator, for instance)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -164,7 +165,7 @@ def users_create(email: str, role: str, territories: tuple[str, ...], regions: t
         password = click.prompt(_("Mot de passe"), hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(email, password, role, territories=list(territories), regions=list(regions),
-                                    actor=SYSTEM)
+                                    display_name=display_name, actor=SYSTEM)
     except services.ServiceError as exc:
         click.echo(str(exc.message), err=True)
         sys.exit(1)

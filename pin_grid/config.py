@@ -33,6 +33,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     GRID_FILE = os.environ.get("GRID_FILE") or str(ROOT / "grid_items.yaml")
     BABEL_DEFAULT_LOCALE = "fr"
+    # Times are stored in UTC and shown as people in Québec read a clock.
+    BABEL_DEFAULT_TIMEZONE = "America/Montreal"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     LANGUAGES = ("fr", "en")
     # CSRF is checked by each form (every POST view validates a FlaskForm), so that a stale

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import unicodedata
 
 from .grid import Grid
 
@@ -38,8 +39,6 @@ PEOPLE = ["Ana", "Benoît", "Chantal", "Dominique", "Élise", "François", "Gene
 
 
 def _code(name: str, used: set[str]) -> str:
-    import unicodedata
-
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
     words = [w for w in "".join(c if c.isalnum() else " " for c in ascii_name).split() if w not in {"DE", "DU", "LA", "LE", "DES", "ET"}]
     code = "-".join(w[:4] for w in words[:3])[:20]

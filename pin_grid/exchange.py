@@ -13,13 +13,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from . import limits
 from .grid import Grid
 from .models import FINALIZED, SECTOR_CODES, STATUSES
 
 FORMAT = "pin-grid/1"
-TERRITORY_CODE = r"^[A-Z0-9][A-Z0-9-]{0,19}$"
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.NAME)]
 Sector = Literal[SECTOR_CODES]  # type: ignore[valid-type]
 
 
@@ -28,9 +27,9 @@ class _Strict(BaseModel):
 
 
 class TerritoryRecord(_Strict):
-    code: Annotated[str, StringConstraints(pattern=TERRITORY_CODE)]
+    code: Annotated[str, StringConstraints(pattern=limits.TERRITORY_CODE)]
     name: Name
-    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.REGION)]
 
 
 class PerspectiveRecord(_Strict):
@@ -38,7 +37,7 @@ class PerspectiveRecord(_Strict):
 
 
 class ParticipantRecord(_Strict):
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(max_length=limits.NAME)] | None = None
     role: Name
     sector: Sector
 
@@ -50,10 +49,10 @@ class OrganizationRecord(_Strict):
 
 class AnswerRecord(_Strict):
     level: str | None = None
-    comment: Annotated[str, StringConstraints(max_length=5000)] = ""
+    comment: Annotated[str, StringConstraints(max_length=limits.COMMENT)] = ""
     priority: bool = False
-    action: Annotated[str, StringConstraints(max_length=2000)] = ""
-    action_owner: Annotated[str, StringConstraints(max_length=200)] = ""
+    action: Annotated[str, StringConstraints(max_length=limits.ACTION)] = ""
+    action_owner: Annotated[str, StringConstraints(max_length=limits.NAME)] = ""
     action_due: dt.date | None = None
 
 
@@ -62,9 +61,9 @@ class AssessmentRecord(_Strict):
     date: dt.date
     perspective: PerspectiveRecord | None = None
     status: Literal[STATUSES]  # type: ignore[valid-type]
-    grid_version: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    participants: list[ParticipantRecord] = Field(default_factory=list, max_length=100)
-    organizations: list[OrganizationRecord] = Field(default_factory=list, max_length=50)
+    grid_version: Annotated[str, StringConstraints(min_length=1, max_length=limits.GRID_VERSION)]
+    participants: list[ParticipantRecord] = Field(default_factory=list, max_length=limits.PARTICIPANTS)
+    organizations: list[OrganizationRecord] = Field(default_factory=list, max_length=limits.ORGANIZATIONS)
     answers: dict[str, AnswerRecord] = Field(default_factory=dict)
 
     @property

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,22 +23,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
+from . import limits
 from .grid import Grid
 from .models import SECTOR_CODES
 from .services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
 
-MAX_COMMENT = 5000
-MAX_ACTION = 2000
-MAX_PARTICIPANTS = 100
-MAX_ORGANIZATIONS = 50
 BLANK_ROWS = 3  # empty rows offered for new participants / organisations
+MONTREAL = ZoneInfo("America/Montreal")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 ROLE_LABELS = {
     "membre": _l("Membre de l'équipe"),
-    "coordonnateur": _l("Coordonnateur·rice"),
+    "coordonnateur": _l("Coordonnatrice ou coordonnateur"),
     "gestionnaire": _l("Gestionnaire"),
-    "admin": _l("Administrateur·rice"),
+    "admin": _l("Administratrice ou administrateur"),
 }
 SECTOR_LABELS = {
     "cisss": _l("CISSS / CIUSSS"),
@@ -93,7 +92,7 @@ class TerritoryForm(FlaskForm):
         validators=[
             DataRequired(_l("Le code est obligatoire.")),
             Regexp(
-                r"^[A-Z0-9][A-Z0-9-]{0,19}$",
+                limits.TERRITORY_CODE,
                 message=_l(
                     "Le code ne peut contenir que des lettres sans accent, des chiffres et des "
                     "traits d'union (sans espace, 20 caractères au plus), p. ex. MTL-NORD."
@@ -103,17 +102,17 @@ class TerritoryForm(FlaskForm):
     )
     name = StringField(
         _l("Nom"), filters=[_strip],
-        validators=[DataRequired(_l("Le nom est obligatoire.")), Length(max=200)],
+        validators=[DataRequired(_l("Le nom est obligatoire.")), Length(max=limits.NAME)],
     )
     region = StringField(
         _l("Région"), filters=[_strip],
-        validators=[DataRequired(_l("La région est obligatoire.")), Length(max=120)],
+        validators=[DataRequired(_l("La région est obligatoire.")), Length(max=limits.REGION)],
     )
 
 
 class ParticipantForm(Form):
-    name = StringField(_l("Nom (facultatif)"), filters=[_strip], validators=[Length(max=200)])
-    role = StringField(_l("Rôle"), filters=[_strip], validators=[Length(max=200)])
+    name = StringField(_l("Nom (facultatif)"), filters=[_strip], validators=[Length(max=limits.NAME)])
+    role = StringField(_l("Rôle"), filters=[_strip], validators=[Length(max=limits.NAME)])
     sector = _Sector()
 
     @property
@@ -130,7 +129,7 @@ class ParticipantForm(Form):
 
 
 class OrganizationForm(Form):
-    name = StringField(_l("Organisme"), filters=[_strip], validators=[Length(max=200)])
+    name = StringField(_l("Organisme"), filters=[_strip], validators=[Length(max=limits.NAME)])
     sector = _Sector()
 
     @property
@@ -147,7 +146,7 @@ class AssessmentForm(FlaskForm):
     date = IsoDateField(_l("Date de la rencontre"), validators=[InputRequired(_l("La date est obligatoire."))])
     perspective = StringField(
         _l("Point de vue d'un organisme partenaire (laisser vide pour la vue collective du territoire)"),
-        filters=[_strip], validators=[Length(max=200)],
+        filters=[_strip], validators=[Length(max=limits.NAME)],
     )
     carry_over = BooleanField(_l("Partir des réponses de la dernière évaluation finalisée de ce territoire "
                                  "(même point de vue) : chaque réponse reprise est à confirmer ou à modifier"))
@@ -164,23 +163,28 @@ class AssessmentForm(FlaskForm):
             raise ValidationError(_l("Choisissez un territoire de la liste."))
 
     def validate_date(self, field):
-        if field.data and not dt.date(2000, 1, 1) <= field.data <= dt.date.today() + dt.timedelta(days=366):
-            raise ValidationError(_l("La date doit être entre 2000 et l'an prochain."))
+        # An assessment records a meeting that took place: never later than today, in Québec.
+        today = dt.datetime.now(MONTREAL).date()
+        if field.data and field.data > today:
+            raise ValidationError(_l("La date de la rencontre ne peut pas être après aujourd'hui (%(today)s) : "
+                                     "indiquez le jour où l'équipe s'est réunie.", today=today.isoformat()))
+        if field.data and field.data < dt.date(2000, 1, 1):
+            raise ValidationError(_l("La date doit être en 2000 ou après."))
 
     def validate_participants(self, field):
         rows = [row for row in field if not row.form.is_blank]
-        if len(rows) > MAX_PARTICIPANTS:
+        if len(rows) > limits.PARTICIPANTS:
             raise ValidationError(
-                _l("Au plus %(max)s participants par évaluation (%(count)s reçus).",
-                   max=MAX_PARTICIPANTS, count=len(rows))
+                _l("Au plus %(max)s personnes participantes par évaluation (%(count)s reçues).",
+                   max=limits.PARTICIPANTS, count=len(rows))
             )
 
     def validate_organizations(self, field):
         rows = [row for row in field if not row.form.is_blank]
-        if len(rows) > MAX_ORGANIZATIONS:
+        if len(rows) > limits.ORGANIZATIONS:
             raise ValidationError(
                 _l("Au plus %(max)s organismes par évaluation (%(count)s reçus).",
-                   max=MAX_ORGANIZATIONS, count=len(rows))
+                   max=limits.ORGANIZATIONS, count=len(rows))
             )
 
     def add_blank_rows(self) -> None:
@@ -238,16 +242,16 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
         level = _level_field(grid)
         comment = TextAreaField(
             _l("Commentaire"),
-            validators=[Length(max=MAX_COMMENT, message=_l(
-                "Le commentaire dépasse %(max)d caractères : raccourcissez-le.", max=MAX_COMMENT))],
+            validators=[Length(max=limits.COMMENT, message=_l(
+                "Le commentaire dépasse %(max)d caractères : raccourcissez-le.", max=limits.COMMENT))],
         )
         priority = BooleanField(_l("Priorité"))
         action = TextAreaField(
             _l("Piste d'action"),
-            validators=[Length(max=MAX_ACTION, message=_l(
-                "La piste d'action dépasse %(max)d caractères : raccourcissez-la.", max=MAX_ACTION))],
+            validators=[Length(max=limits.ACTION, message=_l(
+                "La piste d'action dépasse %(max)d caractères : raccourcissez-la.", max=limits.ACTION))],
         )
-        action_owner = StringField(_l("Qui"), filters=[_strip], validators=[Length(max=200)])
+        action_owner = StringField(_l("Qui"), filters=[_strip], validators=[Length(max=limits.NAME)])
         action_due = IsoDateField(_l("Pour quand"), validators=[Optional()])
         confirm = BooleanField(_l("Confirmer cette réponse reprise"))
         base = HiddenField()
@@ -287,15 +291,15 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Adresse courriel"), filters=[_strip],
-                        validators=[DataRequired(_l("Indiquez votre adresse courriel.")), Length(max=254)])
+                        validators=[DataRequired(_l("Indiquez votre adresse courriel.")), Length(max=limits.EMAIL)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Indiquez votre mot de passe.")),
-                                                              Length(max=200)])
+                                                              Length(max=limits.PASSWORD)])
 
 
 class _NewPassword:
     password = PasswordField(
         _l("Nouveau mot de passe (12 caractères ou plus)"),
-        validators=[DataRequired(_l("Choisissez un mot de passe.")), Length(max=200)],
+        validators=[DataRequired(_l("Choisissez un mot de passe.")), Length(max=limits.PASSWORD)],
     )
     confirm = PasswordField(
         _l("Le même mot de passe, une deuxième fois"),
@@ -304,9 +308,10 @@ class _NewPassword:
 
 
 class SetupForm(_NewPassword, FlaskForm):
+    display_name = StringField(_l("Nom affiché (facultatif)"), filters=[_strip], validators=[Length(max=limits.NAME)])
     email = StringField(_l("Adresse courriel de l'administratrice ou de l'administrateur"), filters=[_strip],
                         validators=[DataRequired(_l("Indiquez une adresse courriel.")), Regexp(EMAIL, message=_l("Adresse courriel invalide.")),
-                                    Length(max=254)])
+                                    Length(max=limits.EMAIL)])
 
 
 class PasswordChangeForm(_NewPassword, FlaskForm):
@@ -314,11 +319,13 @@ class PasswordChangeForm(_NewPassword, FlaskForm):
 
 
 class _AccountScope(FlaskForm):
-    """An account's role and what it covers: territories, or regions for a gestionnaire."""
+    """An account's name, role and what it covers: territories, or regions for a gestionnaire."""
+
+    display_name = StringField(_l("Nom affiché (facultatif)"), filters=[_strip], validators=[Length(max=limits.NAME)])
 
     role = SelectField(_l("Rôle"), choices=[SelectChoice(code, label) for code, label in ROLE_LABELS.items()],
                        validate_choice=True)
-    territories = SelectMultipleField(_l("Territoires (coordonnateur·rice, membre)"), validate_choice=True)
+    territories = SelectMultipleField(_l("Territoires (coordonnatrice ou coordonnateur, membre)"), validate_choice=True)
     regions = SelectMultipleField(_l("Régions (gestionnaire)"), validate_choice=True)
 
     def __init__(self, *args, territories=(), regions=(), **kwargs):
@@ -330,12 +337,12 @@ class _AccountScope(FlaskForm):
 class UserForm(_NewPassword, _AccountScope):
     email = StringField(_l("Adresse courriel"), filters=[_strip],
                         validators=[DataRequired(_l("Indiquez une adresse courriel.")),
-                                    Regexp(EMAIL, message=_l("Adresse courriel invalide.")), Length(max=254)])
+                                    Regexp(EMAIL, message=_l("Adresse courriel invalide.")), Length(max=limits.EMAIL)])
 
 
 class UserEditForm(_AccountScope):
     password = PasswordField(_l("Nouveau mot de passe (laisser vide pour ne pas le changer)"),
-                             validators=[Optional(), Length(max=200)])
+                             validators=[Optional(), Length(max=limits.PASSWORD)])
     confirm = PasswordField(_l("Le même mot de passe, une deuxième fois"),
                             validators=[EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))])
 
@@ -347,4 +354,4 @@ class ConfirmForm(FlaskForm):
 class RevisionForm(FlaskForm):
     reason = TextAreaField(_l("Raison de la correction"), filters=[_strip],
                            validators=[DataRequired(_l("Indiquez pourquoi l'évaluation est corrigée.")),
-                                       Length(max=2000)])
+                                       Length(max=limits.ACTION)])

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import limits
 from .extensions import db
 
 SECTOR_CODES = (
@@ -34,9 +35,9 @@ class Territory(db.Model):
     __tablename__ = "territory"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    region: Mapped[str] = mapped_column(String(120))
+    code: Mapped[str] = mapped_column(String(limits.TERRITORY_CODE_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.NAME))
+    region: Mapped[str] = mapped_column(String(limits.REGION))
 
     assessments: Mapped[list[Assessment]] = relationship(
         back_populates="territory", order_by="Assessment.date.desc(), Assessment.id.desc()"
@@ -49,7 +50,7 @@ class Organization(db.Model):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.NAME), unique=True)
     sector: Mapped[str] = mapped_column(String(30))
 
 
@@ -72,7 +73,7 @@ class Assessment(db.Model):
     # None: the collective view of the territory; else the view of one partner organisation.
     perspective_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     status: Mapped[str] = mapped_column(String(20), default=DRAFT)
-    grid_version: Mapped[str] = mapped_column(String(40))
+    grid_version: Mapped[str] = mapped_column(String(limits.GRID_VERSION))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # Bumped by every write; a write based on an older read fails instead of overwriting.
@@ -112,8 +113,8 @@ class Participant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(limits.NAME))
+    role: Mapped[str] = mapped_column(String(limits.NAME))
     sector: Mapped[str] = mapped_column(String(30))
 
     assessment: Mapped[Assessment] = relationship(back_populates="participants")
@@ -132,7 +133,7 @@ class Answer(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     action: Mapped[str] = mapped_column(Text, default="")
-    action_owner: Mapped[str] = mapped_column(String(200), default="")
+    action_owner: Mapped[str] = mapped_column(String(limits.NAME), default="")
     action_due: Mapped[dt.date | None] = mapped_column(Date)
     # Taken over from the previous assessment and not yet confirmed or changed by the team.
     carried_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -154,7 +155,9 @@ class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), unique=True)
+    # How the person is called on screen (the e-mail address when empty).
+    display_name: Mapped[str] = mapped_column(String(limits.NAME), default="", server_default=text("''"))
     # None after a restore without credentials: the person must be given a new password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
@@ -169,6 +172,10 @@ class User(UserMixin, db.Model):
         return bool(self.active)
 
     @property
+    def shown_name(self) -> str:
+        return self.display_name or self.email
+
+    @property
     def region_names(self) -> set[str]:
         return {r.region for r in self.regions}
 
@@ -177,7 +184,7 @@ class UserRegion(db.Model):
     __tablename__ = "user_region"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
-    region: Mapped[str] = mapped_column(String(120), primary_key=True)
+    region: Mapped[str] = mapped_column(String(limits.REGION), primary_key=True)
 
 
 class UserSession(db.Model):

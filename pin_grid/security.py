@@ -6,16 +6,20 @@ import datetime as dt
 import json
 import secrets
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+import click
+from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete
+from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.datastructures import MultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import accounts
 from .extensions import db, login_manager
 from .models import PendingForm, utcnow
-from .services import begin_write
+from .services import record_event
+from .transactions import write_transaction
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "main.set_language"}
@@ -24,6 +28,9 @@ CSP = "; ".join([
     "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
 ])
 MAX_PENDING_FORM = 2 * 1024 * 1024  # larger submissions are not kept across a sign-in
+ENDED_USER = "ended_user"  # in the cookie after a session ends: whose typing to keep
+# What a request sends is kept for the page it came from (see _kept_for).
+KEPT_FOR_PAGE = {"assessments.save_statement": lambda args: url_for("assessments.grid", assessment_id=args["assessment_id"])}
 
 
 class ConfigurationError(RuntimeError):
@@ -33,8 +40,6 @@ class ConfigurationError(RuntimeError):
 def serving() -> bool:
     """Whether this process serves web requests (gunicorn, `flask run`), rather than running
     another command of `flask --app app …`, which needs no secret and reports problems itself."""
-    import click
-
     ctx = click.get_current_context(silent=True)
     return ctx is None or ctx.info_name == "run"
 
@@ -52,8 +57,6 @@ def init_app(app: Flask) -> None:
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: sessions end at restart
     app.config["SESSION_COOKIE_SECURE"] = production
     if app.config.get("PROXY_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
     login_manager.init_app(app)
@@ -71,14 +74,15 @@ def _load_user(user_id: str):
     """Flask-Login's loader: the session token in the cookie must still be in the table."""
     user, expired = accounts.session_user(user_id, session.get("sid"), current_app.config["SESSION_IDLE_MINUTES"])
     if expired:
-        g.session_expired = True
         session.pop("sid", None)
+        # Who this browser was, until someone signs in: what they go on typing is kept for them.
+        session[ENDED_USER] = int(user_id)
     return user
 
 
 def sign_in(user) -> None:
     """A new session for a new sign-in: nothing from before carries over but what was typed
-    before the previous session expired."""
+    before the previous session ended (restored only to the person who typed it)."""
     pending = session.get("pending_form")
     accounts.close_session(session.get("sid"))
     session.clear()
@@ -89,9 +93,17 @@ def sign_in(user) -> None:
 
 
 def sign_out() -> None:
+    """End the session. Another tab of the same browser may still hold a form: what it sends
+    next is kept for this person (with the same CSRF token), to come back after signing in."""
+    user_id, csrf_token, pending = current_user.get_id(), session.get("csrf_token"), session.get("pending_form")
     accounts.close_session(session.get("sid"))
     logout_user()
     session.clear()
+    if pending:  # someone else's typing, waiting for them to sign in again
+        session["pending_form"] = pending
+    if user_id and csrf_token:
+        session[ENDED_USER] = int(user_id)
+        session["csrf_token"] = csrf_token
 
 
 def _require_sign_in():
@@ -106,34 +118,54 @@ def _sign_in_needed():
     """Send to the sign-in page, keeping what a form carried so it can be restored after."""
     if accounts.needs_first_admin():
         return redirect(url_for("auth.setup"))
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
-        # The page keeps what was typed; its « Enregistrer » button brings it through sign-in.
-        return jsonify(error=_("Votre session a expiré : reconnectez-vous."), login=url_for("auth.login")), 401
-    if request.method == "POST" and request.form and g.get("session_expired"):
+    if request.method == "POST" and request.form and session.get(ENDED_USER):
         _keep_pending_form()
-    expired = "1" if g.get("session_expired") else None
+    expired = "1" if session.get(ENDED_USER) else None
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        # The page keeps what was typed and says so; what was sent is kept too, for its page.
+        return jsonify(error=_("Votre session a pris fin : reconnectez-vous, rien de ce que vous avez tapé n'est perdu."),
+                       login=url_for("auth.login", next=_kept_for(), expiree=expired)), 401
     return redirect(url_for("auth.login", next=request.path, expiree=expired))
 
 
-def _keep_pending_form() -> None:
-    """Keep what a person was sending when their own session had just ended, for them only:
-    the form must carry their valid CSRF token (no other site can plant data this way)."""
-    from flask_wtf.csrf import ValidationError, validate_csrf
+def _kept_for() -> str:
+    """The page what this request sends belongs to: a statement saved by the grid page is kept
+    for the grid page, where it comes back after signing in."""
+    page_of = KEPT_FOR_PAGE.get(request.endpoint)
+    return page_of(request.view_args) if page_of else request.path
 
-    user_id = session.get("_user_id")
+
+def _field_group(name: str) -> str:
+    """Fields sent together: « ECO-1-level » and « ECO-1-comment » belong to « ECO-1 »."""
+    return name.rsplit("-", 1)[0]
+
+
+def _keep_pending_form() -> None:
+    """Keep what a person was sending after their own session ended, for them only: the form
+    must carry their valid CSRF token (no other site can plant data this way). What a page
+    sends in several requests (statement by statement, then the whole page) adds up: a group
+    of fields sent again replaces the one kept before."""
+    user_id = session.get(ENDED_USER)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         return
-    data = json.dumps(list(request.form.items(multi=True)), ensure_ascii=False)
-    if not user_id or len(data) > MAX_PENDING_FORM:
-        return
-    token = secrets.token_urlsafe(32)
-    begin_write()
-    # Kept for a day at most: whoever has not signed in again by then has moved on.
-    db.session.execute(delete(PendingForm).where(PendingForm.created_at < utcnow() - dt.timedelta(days=1)))
-    db.session.add(PendingForm(token=token, user_id=int(user_id), path=request.path, data=data, created_at=utcnow()))
-    db.session.commit()
+    sent = list(request.form.items(multi=True))
+    path = _kept_for()
+    with write_transaction():
+        # Kept for a day at most: whoever has not signed in again by then has moved on.
+        db.session.execute(delete(PendingForm).where(PendingForm.created_at < utcnow() - dt.timedelta(days=1)))
+        kept = db.session.get(PendingForm, session.get("pending_form") or "")
+        if kept is not None and kept.user_id == user_id and kept.path == path:
+            replaced = {_field_group(name) for name, _value in sent}
+            sent = [(k, v) for k, v in json.loads(kept.data) if _field_group(k) not in replaced] + sent
+        data = json.dumps(sent, ensure_ascii=False)
+        if len(data) > MAX_PENDING_FORM:
+            return
+        # One kept form per person and page: a replayed cookie cannot pile them up.
+        db.session.execute(delete(PendingForm).where(PendingForm.user_id == user_id, PendingForm.path == path))
+        token = secrets.token_urlsafe(32)
+        db.session.add(PendingForm(token=token, user_id=user_id, path=path, data=data, created_at=utcnow()))
     session["pending_form"] = token
 
 
@@ -142,14 +174,13 @@ def pending_formdata(path: str) -> MultiDict | None:
     token = session.get("pending_form")
     if not token:
         return None
-    begin_write()
-    pending = db.session.get(PendingForm, token)
-    if pending is None or pending.path != path or pending.user_id != current_user.id:
-        return None
-    session.pop("pending_form", None)
-    data = MultiDict([(k, v) for k, v in json.loads(pending.data) if k != "csrf_token"])
-    db.session.delete(pending)
-    db.session.commit()
+    with write_transaction():
+        pending = db.session.get(PendingForm, token)
+        if pending is None or pending.path != path or pending.user_id != current_user.id:
+            return None
+        session.pop("pending_form", None)
+        data = MultiDict([(k, v) for k, v in json.loads(pending.data) if k != "csrf_token"])
+        db.session.delete(pending)
     return data
 
 
@@ -166,8 +197,6 @@ def _security_headers(response):
 
 def forbid(status: int = 404):
     """Refuse, and record the refusal: 404 where even the existence is not to be known."""
-    from .services import record_event
-
     who = current_user.email if current_user.is_authenticated else "anonyme"
     record_event(who, "access_denied", detail=f"{request.method} {request.path} -> {status}")
     abort(status)

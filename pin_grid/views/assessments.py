@@ -1,17 +1,20 @@
-"""Starting an assessment, the team's grid form, finalising, results."""
+"""Starting an assessment, the team's grid form, finalising, deleting a draft, results."""
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from .. import access, current_grid, services
-from ..forms import AssessmentForm, RevisionForm, grid_form_class
-from ..security import forbid, pending_formdata
+from .. import access, accounts, services
+from ..context import current_grid, current_locale
+from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
+from ..security import pending_formdata
 from ..services import AnswerData
-from . import actor, assessment_for, current_locale, form_status, show_service_error
+from . import actor, allowed_if, assessment_for, form_status, journal, show_service_error, with_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -19,36 +22,55 @@ bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 _ITEM_FIELD = re.compile(r"^([A-Za-z]{2,5}-\d{1,3})-(level|comment|priority|action|action_owner|action_due|base)$")
 
 
-def _details_page(form: AssessmentForm, assessment=None, status: int | None = None):
-    form.add_blank_rows()
-    return render_template(
-        "assessment_form.html",
-        form=form,
-        assessment=assessment,
-        organizations=services.all_organizations(),
-    ), status or form_status(form)
+def _restored_message() -> str:
+    return _("Ce que vous aviez saisi avant la fin de votre session est rétabli : vérifiez-le puis enregistrez.")
 
 
-def _results_if_finalized(assessment_id: int):
-    """The forms of a finalised assessment only send to its results (for whoever may read them)."""
-    if assessment_for(assessment_id, access.READ).is_draft:
-        return None
-    flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
-    return redirect(url_for(".results", assessment_id=assessment_id))
+def draft_view(action: str = access.EDIT):
+    """A view that changes a draft, given the assessment once `action` on it is allowed; for a
+    finalised assessment a GET goes to its results instead (for whoever may read them)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(assessment_id: int, **kwargs):
+            if request.method == "GET" and not assessment_for(assessment_id, access.READ).is_draft:
+                flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
+                return redirect(url_for(".results", assessment_id=assessment_id))
+            return view(assessment_for(assessment_id, action), **kwargs)
+        return checked
+    return decorate
 
 
 def _territories_for(action: str):
     return [t for t in services.all_territories() if access.can(current_user, action, t)]
 
 
+def _details_page(form: AssessmentForm, assessment=None, status: int | None = None, existing_id: int | None = None):
+    form.add_blank_rows()
+    # Suggestions: only the organisations met in the territories this person may read.
+    visible = None if access.may_manage(current_user) else {t.id for t in _territories_for(access.READ)}
+    return render_template(
+        "assessment_form.html",
+        form=form,
+        assessment=assessment,
+        organizations=services.organizations_of(visible),
+        existing=services.get_assessment(existing_id) if existing_id else None,
+    ), status or form_status(form)
+
+
+def _refused(form: AssessmentForm, exc: services.ServiceError, assessment=None):
+    show_service_error(form, exc)
+    return _details_page(form, assessment, status=exc.status, existing_id=exc.details.get("existing_id"))
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
+@allowed_if(access.may_start_assessments)
 def new():
     territories = _territories_for(access.CREATE)
     if not territories:
         if access.may_manage(current_user):
             flash(_("Créez d'abord le territoire de l'évaluation."), "info")
             return redirect(url_for("main.new_territory"))
-        forbid(403)
+        return render_template("no_territory.html", administrators=accounts.administrators()), 403
     form = AssessmentForm(territories=territories)
     if request.method == "GET":
         form.territory.data = request.args.get("territoire", type=int)
@@ -57,22 +79,19 @@ def new():
             assessment = services.start_assessment(form.details(), current_grid(), carry_over=form.carry_over.data,
                                                    actor=actor())
         except services.ServiceError as exc:
-            show_service_error(form, exc)
-            return _details_page(form, status=exc.status)
+            return _refused(form, exc)
         return redirect(url_for(".grid", assessment_id=assessment.id))
     return _details_page(form)
 
 
 @bp.route("/<int:assessment_id>/details", methods=["GET", "POST"])
-def details(assessment_id: int):
-    if request.method == "GET" and (to_results := _results_if_finalized(assessment_id)):
-        return to_results
-    assessment = assessment_for(assessment_id, access.EDIT)
+@draft_view()
+def details(assessment):
     form = AssessmentForm(territories=_territories_for(access.CREATE))
     recovered = pending_formdata(request.path) if request.method == "GET" else None
     if recovered is not None:
         form.process(formdata=recovered)
-        flash(_("Ce que vous aviez saisi avant la fin de votre session est rétabli : vérifiez-le puis enregistrez."), "info")
+        flash(_restored_message(), "info")
     elif request.method == "GET":
         form.process(data={
             "territory": assessment.territory_id,
@@ -83,12 +102,11 @@ def details(assessment_id: int):
         })
     if form.validate_on_submit():
         try:
-            services.update_details(assessment_id, form.details(), actor=actor())
+            services.update_details(assessment.id, form.details(), actor=actor())
         except services.ServiceError as exc:
-            show_service_error(form, exc)
-            return _details_page(form, assessment, status=exc.status)
+            return _refused(form, exc, assessment)
         flash(_("Renseignements enregistrés."), "success")
-        return redirect(url_for(".grid", assessment_id=assessment_id))
+        return redirect(url_for(".grid", assessment_id=assessment.id))
     return _details_page(form, assessment)
 
 
@@ -102,9 +120,32 @@ def _stored_data(assessment) -> dict:
     return data
 
 
+def _over_stored(recovered: MultiDict, stored: dict) -> MultiDict:
+    """What was typed before a session ended, over what is stored: a statement that was typed in
+    comes back as typed (with the version it was based on); the others as they are stored."""
+    typed = {m.group(1) for key in recovered if (m := _ITEM_FIELD.match(key))}
+    merged = MultiDict(recovered)
+    for item_id, answer in stored.items():
+        if item_id in typed:
+            continue
+        for name, value in answer.items():
+            if value in (None, "", False):
+                continue
+            merged.add(f"{item_id}-{name}", "y" if value is True else value.isoformat() if hasattr(value, "isoformat")
+                       else value)
+    return merged
+
+
+def _to_confirm(assessment) -> list[str]:
+    """Carried-over answers still to confirm, in the order of the grid."""
+    carried = {a.item_id for a in assessment.answers if a.carried_over}
+    return [item_id for item_id in current_grid().items if item_id in carried]
+
+
 def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None, problem_items=()):
     grid = current_grid()
     unanswered = [item_id for item_id in grid.items if not form[item_id].form.level.data]
+    to_confirm = _to_confirm(assessment)
     return render_template(
         "grid_form.html",
         assessment=assessment,
@@ -113,39 +154,41 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
         next_unanswered=unanswered[0] if unanswered else None,
         unknown_items=unknown_items,
         conflicts={c.item_id: c for c in conflicts},
-        carried={a.item_id for a in assessment.answers if a.carried_over},
+        carried=set(to_confirm),
+        next_to_confirm=to_confirm[0] if to_confirm else None,
         may_finalize=access.can(current_user, access.FINALIZE, assessment.territory),
+        may_delete=access.can(current_user, access.DELETE, assessment.territory),
         problem=problem,
         problem_items=problem_items,
     ), status
 
 
 @bp.get("/<int:assessment_id>/grille")
-def grid(assessment_id: int):
-    if to_results := _results_if_finalized(assessment_id):
-        return to_results
-    assessment = assessment_for(assessment_id, access.EDIT)
+@draft_view()
+def grid(assessment):
+    form_class = grid_form_class(current_grid())
     recovered = pending_formdata(request.path)
     if recovered is not None:
-        form = grid_form_class(current_grid())(formdata=recovered)
-        flash(_("Ce que vous aviez saisi avant la fin de votre session est rétabli : vérifiez-le puis enregistrez."), "info")
+        form = form_class(formdata=_over_stored(recovered, _stored_data(assessment)))
+        flash(_restored_message(), "info")
     else:
-        form = grid_form_class(current_grid())(data=_stored_data(assessment))
+        form = form_class(data=_stored_data(assessment))
     return _grid_page(assessment, form)
 
 
 @bp.post("/<int:assessment_id>/grille")
-def save_grid(assessment_id: int):
-    """Save what the team typed; finalise when asked. Nothing typed is dropped on an error."""
+@with_assessment(access.EDIT)
+def save_grid(assessment):
+    """Save what the team typed; on to the confirmation page when finalising is asked. Nothing
+    typed is dropped on an error."""
     grid = current_grid()
-    assessment = assessment_for(assessment_id, access.EDIT)
     form = grid_form_class(grid)()
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
     valid = form.validate()
     if "csrf_token" in form.errors:
         return _grid_page(assessment, form, status=400)
     try:
-        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed(),
+        result = services.save_answers(assessment.id, form.valid_answers(), form.bases(), form.confirmed(),
                                        actor=actor())
     except services.Locked as exc:
         return _grid_page(assessment, form, status=exc.status, problem=exc.message)
@@ -162,32 +205,71 @@ def save_grid(assessment_id: int):
     if request.form.get("intent") == "finalize":
         if not access.can(current_user, access.FINALIZE, assessment.territory):
             return _grid_page(assessment, form, status=403, problem=_(
-                "Vos réponses sont enregistrées, mais seul·e une coordonnatrice ou un coordonnateur peut finaliser."))
-        try:
-            services.finalize(assessment_id, grid, actor=actor())
-        except services.ServiceError as exc:
-            items = exc.details.get("missing") or exc.details.get("carried") or ()
-            return _grid_page(assessment, form, status=exc.status, problem=exc.message, problem_items=items)
-        flash(_("Évaluation finalisée."), "success")
-        return redirect(url_for(".results", assessment_id=assessment_id))
+                "Vos réponses sont enregistrées, mais la finalisation revient à une coordonnatrice ou à un coordonnateur."))
+        blocker = services.finalize_blocker(services.get_assessment(assessment.id), grid)
+        if blocker is not None:
+            items = blocker.details.get("missing") or blocker.details.get("carried") or ()
+            return _grid_page(assessment, form, status=blocker.status, problem=blocker.message, problem_items=items)
+        return redirect(url_for(".finalize", assessment_id=assessment.id))
     flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")
-    return redirect(url_for(".grid", assessment_id=assessment_id))
+    at = request.form.get("at")  # the statement the person was on: back there, not to the top
+    return redirect(url_for(".grid", assessment_id=assessment.id, _anchor=f"item-{at}" if at in grid.items else None))
+
+
+@bp.route("/<int:assessment_id>/finaliser", methods=["GET", "POST"])
+@draft_view(access.FINALIZE)
+def finalize(assessment):
+    """Sum up what finalising will lock, and finalise once the person confirms."""
+    grid = current_grid()
+    form = ConfirmForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.finalize(assessment.id, grid, actor=actor())
+        except services.ServiceError as exc:
+            problem = exc
+        else:
+            flash(_("Évaluation finalisée."), "success")
+            return redirect(url_for(".results", assessment_id=assessment.id))
+    problem = problem or services.finalize_blocker(assessment, grid)
+    return render_template(
+        "finalize.html", assessment=assessment, form=form, results=services.results_of(assessment, grid),
+        priorities=sum(1 for a in assessment.answers if a.priority),
+        actions=sum(1 for a in assessment.answers if a.action), problem=problem,
+    ), form_status(form) if form.errors else problem.status if problem else 200
+
+
+@bp.route("/<int:assessment_id>/supprimer", methods=["GET", "POST"])
+@with_assessment(access.DELETE)
+def delete(assessment):
+    """Delete a draft started by mistake, after confirming; a finalised assessment never."""
+    form = ConfirmForm()
+    if assessment.is_draft and form.validate_on_submit():
+        services.delete_draft(assessment.id, actor=actor())
+        flash(_("Le brouillon du %(date)s de %(territory)s est supprimé.", date=assessment.date.isoformat(),
+                territory=assessment.territory.name), "success")
+        return redirect(url_for("main.index"))
+    status = 409 if not assessment.is_draft else form_status(form)
+    return render_template("delete.html", assessment=assessment, form=form,
+                           answered=services.answered_count(assessment, current_grid())), status
 
 
 @bp.post("/<int:assessment_id>/enonces/<item_id>")
-def save_statement(assessment_id: int, item_id: str):
+@with_assessment(access.EDIT)
+def save_statement(assessment, item_id: str):
     """Save one statement as people go (the page calls this on every change). JSON answers:
-    200 saved, 409 someone else changed it meanwhile (both values), 422 invalid, 400 CSRF."""
+    200 saved, 409 someone else changed it meanwhile (both values), 422 invalid (with the
+    reason), 400 CSRF."""
     grid = current_grid()
     if item_id not in grid.items:
         return jsonify(error=_("Cet énoncé ne fait pas partie de la grille : %(item)s.", item=item_id[:20])), 404
-    assessment = assessment_for(assessment_id, access.EDIT)
     form = grid_form_class(grid)()
     if not form.csrf_token.validate(form):
         return jsonify(error=_("Le formulaire a expiré : rechargez la page (vos réponses restent affichées).")), 400
     statement = form[item_id]
     if not statement.validate(form):
-        return jsonify(errors=statement.errors), 422
+        reasons = [str(m) for messages in statement.errors.values() for m in messages]
+        return jsonify(error=_("Non enregistré : %(reason)s", reason=" ".join(reasons)), errors=statement.errors), 422
     # Without the version it was based on, a save counts as based on an empty answer: it can
     # fill a blank statement but never overwrite someone's answer unseen.
     base = statement.form.base.data or AnswerData().fingerprint()
@@ -196,17 +278,18 @@ def save_statement(assessment_id: int, item_id: str):
                                        {item_id} if statement.form.confirm.data else (), actor=actor())
     except services.Locked as exc:
         return jsonify(error=str(exc.message)), exc.status
-    stored = services.get_assessment(assessment_id)
-    answered = services.answered_count(stored, grid)
+    stored = services.get_assessment(assessment.id)
+    to_confirm = _to_confirm(stored)
+    progress = {"answered": services.answered_count(stored, grid), "to_confirm": len(to_confirm),
+                "next_to_confirm": to_confirm[0] if to_confirm else None}
     if result.conflicts:
         conflict = result.conflicts[0]
         return jsonify(
             error=_("Quelqu'un d'autre a modifié cet énoncé pendant que vous travailliez."),
             theirs=_answer_json(conflict.theirs), yours=_answer_json(conflict.yours),
-            base=conflict.theirs.fingerprint(), answered=answered,
+            base=conflict.theirs.fingerprint(), **progress,
         ), 409
-    return jsonify(saved=True, base=statement.form.answer().fingerprint(), answered=answered,
-                   version=stored.version)
+    return jsonify(saved=True, base=statement.form.answer().fingerprint(), version=stored.version, **progress)
 
 
 def _answer_json(answer: AnswerData) -> dict:
@@ -223,6 +306,7 @@ def _results_page(assessment, revision_form=None, status=200):
     may_revise = access.can(current_user, access.REVISE, assessment.territory)
     return render_template(
         "results.html",
+        plan=services.action_plan(assessment, grid),
         assessment=assessment,
         results=results,
         standing=standing,
@@ -236,18 +320,19 @@ def _results_page(assessment, revision_form=None, status=200):
 
 
 @bp.get("/<int:assessment_id>/resultats")
-def results(assessment_id: int):
-    return _results_page(assessment_for(assessment_id, access.READ))
+@with_assessment(access.READ)
+def results(assessment):
+    return _results_page(assessment)
 
 
 @bp.post("/<int:assessment_id>/revision")
-def revise(assessment_id: int):
+@with_assessment(access.REVISE)
+def revise(assessment):
     """Correct a finalised assessment: a new draft revision, with the reason, opens."""
-    assessment = assessment_for(assessment_id, access.REVISE)
     form = RevisionForm()
     if form.validate_on_submit():
         try:
-            revision = services.open_revision(assessment_id, form.reason.data, actor=actor())
+            revision = services.open_revision(assessment.id, form.reason.data, actor=actor())
         except services.ServiceError as exc:
             show_service_error(form, exc)
             return _results_page(assessment, form, exc.status)
@@ -257,6 +342,6 @@ def revise(assessment_id: int):
 
 
 @bp.get("/<int:assessment_id>/journal")
-def audit(assessment_id: int):
-    assessment = assessment_for(assessment_id, access.AUDIT)
-    return render_template("audit.html", assessment=assessment, events=services.audit_trail(assessment_id))
+@with_assessment(access.AUDIT)
+def audit(assessment):
+    return render_template("audit.html", assessment=assessment, entries=journal.entries(services.audit_trail(assessment.id)))

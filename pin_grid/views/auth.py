@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from .. import access, accounts, services
 from ..forms import ConfirmForm, LoginForm, PasswordChangeForm, SetupForm, UserEditForm, UserForm
-from ..security import client_address, forbid, sign_in, sign_out
-from . import form_status, local_path, show_service_error
+from ..security import client_address, sign_in, sign_out
+from . import allowed_if, form_status, local_path, show_service_error
 
 bp = Blueprint("auth", __name__)
 
@@ -44,7 +44,7 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     sign_out()
-    flash(_("Vous êtes déconnecté·e."), "info")
+    flash(_("Déconnexion réussie."), "info")
     return redirect(url_for(".login"))
 
 
@@ -57,7 +57,7 @@ def setup():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.email.data, form.password.data, "admin", actor=form.email.data,
-                                        first_admin=True)
+                                        display_name=form.display_name.data or "", first_admin=True)
         except services.ServiceError as exc:
             show_service_error(form, exc)
         else:
@@ -84,11 +84,6 @@ def password():
     return render_template("password.html", form=form), form_status(form)
 
 
-def _require_admin() -> None:
-    if not access.may_manage(current_user):
-        forbid(403)
-
-
 def _user_form(form_class=UserForm, **kwargs):
     territories = services.all_territories()
     regions = sorted({t.region for t in territories})
@@ -96,14 +91,14 @@ def _user_form(form_class=UserForm, **kwargs):
 
 
 @bp.route("/admin/comptes", methods=["GET", "POST"])
+@allowed_if(access.may_manage)
 def users():
-    _require_admin()
     form = _user_form()
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.password.data, form.role.data,
                                  territories=form.territories.data, regions=form.regions.data,
-                                 actor=current_user.email)
+                                 display_name=form.display_name.data or "", actor=current_user.email)
         except services.ServiceError as exc:
             show_service_error(form, exc)
         else:
@@ -113,18 +108,19 @@ def users():
 
 
 @bp.route("/admin/comptes/<int:user_id>", methods=["GET", "POST"])
+@allowed_if(access.may_manage)
 def edit_user(user_id: int):
     """Change an account's role, territories and regions, or give it a new password."""
-    _require_admin()
     user = accounts.get_user(user_id)
     form = _user_form(UserEditForm)
     if request.method == "GET":
-        form.process(data={"role": user.role, "territories": [t.code for t in user.territories],
+        form.process(data={"display_name": user.display_name, "role": user.role, "territories": [t.code for t in user.territories],
                            "regions": sorted(user.region_names)})
     if form.validate_on_submit():
         try:
             accounts.update_user(user_id, form.role.data, territories=form.territories.data,
-                                 regions=form.regions.data, actor=current_user.email)
+                                 regions=form.regions.data, display_name=form.display_name.data or "",
+                                 actor=current_user.email)
             if form.password.data:
                 accounts.set_password(user_id, form.password.data, actor=current_user.email)
         except services.ServiceError as exc:
@@ -136,8 +132,8 @@ def edit_user(user_id: int):
 
 
 @bp.post("/admin/comptes/<int:user_id>/<any(activer, desactiver):change>")
+@allowed_if(access.may_manage)
 def set_active(user_id: int, change: str):
-    _require_admin()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if user_id == current_user.id:

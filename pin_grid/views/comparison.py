@@ -1,39 +1,92 @@
 """The comparison of territories for a year (INESSS's table)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from .. import access, current_grid, services
-from ..security import forbid
+from .. import access, services
+from ..context import current_grid
+from . import allowed_if
 
 bp = Blueprint("comparison", __name__, url_prefix="/comparaison")
 
+PROFILE_ORDER = ("exemplaire", "se_demarque", "posture_ecosystemique", "dans_la_moyenne", "avec_difficultes", "difficile")
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    """A row of the table as this person may see it: under an anonymous label outside their scope."""
+
+    row: services.ComparisonRow
+    label: str | None  # shown instead of the territory's name
+    readable: bool  # whether its results page is open to this person
+
+    @property
+    def sort_name(self) -> tuple[str, str]:
+        if self.label:
+            return ("~" + self.label, "")  # after the named ones, in label order
+        territory = self.row.assessment.territory
+        return (territory.name.casefold(), territory.code)
+
+
+def shown_rows(comparison: services.Comparison, region: str | None) -> list[ShownRow]:
+    secret = current_app.config["SECRET_KEY"]
+    rows = []
+    for row in comparison.rows:
+        territory = row.assessment.territory
+        if region and territory.region != region:
+            continue
+        named = access.sees_names_in_comparison(current_user, territory)
+        rows.append(ShownRow(row, None if named else access.anonymous_label(territory.id, secret),
+                             named and access.can(current_user, access.READ, territory)))
+    return sorted(rows, key=lambda shown: shown.sort_name)
+
+
+def sorted_rows(rows: list[ShownRow], key: str, descending: bool) -> list[ShownRow]:
+    """Rows sorted by territory, a component's score, the ensemble or the profile; rows with
+    nothing to sort on come last either way."""
+    def value(shown: ShownRow):
+        standing = shown.row.standing
+        if key == "ensemble":
+            return standing.ensemble
+        if key == "profile":
+            p = standing.profile
+            return (p.letter, PROFILE_ORDER.index(p.subprofile)) if p else None
+        if key in standing.symbols:
+            return shown.row.score(key)
+        return shown.sort_name
+
+    present = [r for r in rows if value(r) is not None]
+    absent = [r for r in rows if value(r) is None]
+    return sorted(present, key=value, reverse=descending) + absent
+
 
 @bp.get("/")
+@allowed_if(access.may_compare)
 def table():
-    if not access.may_compare(current_user):
-        forbid(403)
     years = services.comparison_years()
     year = request.args.get("annee", type=int)
     if year is None or not 1900 <= year <= 2999:
         year = years[0] if years else None
     comparison = services.compare_year(year, current_grid()) if year else None
-    if comparison:
-        # Territories outside one's scope appear under stable anonymous labels, never by name.
-        secret = current_app.config["SECRET_KEY"]
-        comparison = comparison.labelled(lambda t: None if access.sees_names_in_comparison(current_user, t)
-                                         else access.anonymous_label(t.id, secret))
+    regions = sorted({r.assessment.territory.region for r in comparison.rows}) if comparison else []
+    region = request.args.get("region") or None
+    if region not in regions:
+        region = None
+    rows = shown_rows(comparison, region) if comparison else []
     key = request.args.get("tri", "territory")
     descending = request.args.get("ordre") == "desc"
     return render_template(
         "comparison.html",
         years=years,
         year=year,
+        regions=regions,
+        region=region,
         comparison=comparison,
-        rows=comparison.sorted_rows(key, descending) if comparison else [],
-        readable={r.assessment.territory_id for r in comparison.rows
-                  if access.can(current_user, access.READ, r.assessment.territory)} if comparison else set(),
+        rows=sorted_rows(rows, key, descending),
+        counts=services.profile_counts([shown.row for shown in rows]),
         sort_key=key,
         descending=descending,
     )

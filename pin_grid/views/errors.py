@@ -17,6 +17,8 @@ def _page(status: int, title: str, message: str):
 def init_app(app: Flask) -> None:
     messages = {
         400: lambda: (_("Requête invalide"), _("La demande n'a pas pu être comprise. Revenez à la page précédente et réessayez.")),
+        403: lambda: (_("Accès non autorisé"), _("Votre compte ne permet pas d'ouvrir cette page. Si vous pensez en avoir besoin, demandez-le à une personne qui administre Grille PIN.")),
+        429: lambda: (_("Trop de demandes"), _("Trop de demandes en peu de temps : attendez quelques minutes, puis réessayez.")),
         404: lambda: (_("Page introuvable"), _("Cette page n'existe pas, ou plus. Vérifiez l'adresse ou revenez à l'accueil.")),
         405: lambda: (_("Action non permise"), _("Cette action n'est pas possible sur cette page.")),
         413: lambda: (_("Envoi trop volumineux"), _("Ce que vous avez envoyé dépasse la taille permise. Revenez en arrière : votre texte est encore dans votre navigateur ; raccourcissez-le puis enregistrez.")),

@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from .. import access, services
 from ..forms import TerritoryForm
-from ..security import forbid
-from . import form_status, local_path, show_service_error
+from . import allowed_if, form_status, local_path, show_service_error
 
 bp = Blueprint("main", __name__)
 
@@ -21,14 +20,12 @@ def index():
         territories=territories,
         answered=services.answered_counts(),
         may_create={t.id for t in territories if access.can(current_user, access.CREATE, t)},
-        may_manage=access.may_manage(current_user),
     )
 
 
 @bp.route("/territoires/nouveau", methods=["GET", "POST"])
+@allowed_if(access.may_manage)
 def new_territory():
-    if not access.may_manage(current_user):
-        forbid(403)
     form = TerritoryForm()
     if form.validate_on_submit():
         try:

@@ -5,16 +5,20 @@ Playwright's own browser download cannot work here, so the plain sync API launch
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from pin_grid import create_app
+from pin_grid.context import current_grid
 from pin_grid.extensions import db
 
 from ..conftest import ROOT, unavailable
@@ -24,12 +28,45 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-ARTIFACTS = ROOT / "test-artifacts"  # gitignored: screenshots for a human to look at
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "Trois pommes vertes au marché!"  # gitignored: screenshots for a human to look at
+
+
+@dataclass
+class LiveApp:
+    app: Flask
+    url: str
+
+    def seed(self, *, admin: str = "admin@cisss.example", password: str = PASSWORD, code: str = "MTL-NORD",
+             date: str = "2025-03-14") -> int:
+        """An administrator, a territory and a draft assessment of it (collective view); the assessment id."""
+        from pin_grid import accounts, services
+
+        with self.app.app_context():
+            if accounts.user_count() == 0:
+                accounts.create_user(admin, password, "admin")
+            territory = services.territory_by_code(code) or services.create_territory(code, f"Territoire {code}", "Montréal")
+            assessment = services.start_assessment(
+                services.AssessmentDetails(territory_id=territory.id, date=dt.date.fromisoformat(date), perspective=None,
+                                           participants=[services.ParticipantData("Intervenante PIN", "cisss", "Sophie")]),
+                current_grid())
+            assessment_id = assessment.id
+            db.session.remove()
+        return assessment_id
+
+
+def sign_in(page, url: str, email: str = "admin@cisss.example", password: str = PASSWORD) -> None:
+    """Sign in through the real page."""
+    page.goto(url + "/connexion")
+    page.get_by_label("Adresse courriel").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda u: "/connexion" not in u)
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The app on a fresh SQLite file built by the real migrations, served in a thread; its base URL.
+def live_app(tmp_path):
+    """The app on a fresh SQLite file built by the real migrations, served in a thread.
 
     CSRF stays on: the browser posts the real forms, token included.
     """
@@ -41,13 +78,19 @@ def live_server(tmp_path):
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield LiveApp(app, f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The base URL of the live app."""
+    return live_app.url
 
 
 @pytest.fixture(scope="session")

@@ -198,7 +198,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(page).to_have_url(re.compile(r"/evaluations/\d+/grille$"))
     grid_url = page.url
     expect(page.get_by_role("heading", level=1)).to_have_text("Montréal-Nord — 2025-03-14")
-    expect(page.get_by_text("2 participant·es")).to_be_visible()
+    expect(page.get_by_text("2 personnes participantes")).to_be_visible()
     expect(progress(page)).to_contain_text("0 / 24")
     expect(page.locator("input[type=radio]")).to_have_count(24 * len(LEVELS))
     expect(page.locator("#grid-form input[name=csrf_token]")).to_have_value(re.compile(r".{20,}"))  # CSRF is on
@@ -233,9 +233,17 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(page.locator("input[type=radio]:checked")).to_have_count(24)
     screenshot(page, "grid-complete")
 
-    # Finalise.
+    # Finalise: a page sums up what will be locked, then the team confirms.
     tab_to_button(page, "finalize")
     page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/evaluations/\d+/finaliser$"))
+    summary = page.get_by_role("table")
+    for label, count in (("Implanté", "10"), ("Partiellement implanté", "5"), ("Non implanté", "4")):
+        expect(summary.get_by_role("row", name=re.compile(rf"^{label} ")).get_by_role("cell")).to_have_text(count)
+    expect(page.get_by_text("5 énoncés cotés « Ne sais pas »")).to_be_visible()
+    expect(page.get_by_text("1 priorité", exact=True)).to_be_visible()
+    screenshot(page, "finalize-confirmation")
+    page.get_by_role("button", name="Oui, finaliser l'évaluation").click()
     expect(page).to_have_url(re.compile(r"/evaluations/\d+/resultats$"))
     expect(page.get_by_role("status")).to_have_text("Évaluation finalisée.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Résultats — Montréal-Nord, 2025-03-14")

@@ -150,9 +150,9 @@ ROLES = {"admin": ADMIN, "gestionnaire": GEST, "coordonnateur": COORD, "membre":
 
 # What each role may do in the territories it works with (the table).
 MAY = {
-    "admin": {"read", "create", "edit", "finalize", "revise", "audit", "manage"},
+    "admin": {"read", "create", "edit", "finalize", "revise", "audit", "delete", "manage"},
     "gestionnaire": {"read"},
-    "coordonnateur": {"read", "create", "edit", "finalize", "revise", "audit"},
+    "coordonnateur": {"read", "create", "edit", "finalize", "revise", "audit", "delete"},
     "membre": {"read", "create", "edit"},
 }
 # MTL-NORD is in everyone's scope here; LAV-01 only in the administrator's.
@@ -167,6 +167,12 @@ EXPECTED = {
     ("assessments.grid", "GET"): ("edit", {"draft": 200, "final": 302}),  # a finalised one: its results
     ("assessments.save_grid", "POST"): ("edit", {"draft": 302, "final": 409}),
     ("assessments.save_statement", "POST"): ("edit", {"draft": 200, "final": 409}),
+    # The page that sums up what finalising locks; the drafts here miss answers: 422 with the list.
+    ("assessments.finalize", "GET"): ("finalize", {"draft": 422, "final": 302}),
+    ("assessments.finalize", "POST"): ("finalize", {"draft": 422, "final": 409}),
+    # Deleting a draft started by mistake; a finalised assessment never.
+    ("assessments.delete", "GET"): ("delete", {"draft": 200, "final": 409}),
+    ("assessments.delete", "POST"): ("delete", {"draft": 302, "final": 409}),
     ("assessments.results", "GET"): ("read", {"draft": 200, "final": 200}),
     ("assessments.revise", "POST"): ("revise", {"draft": 409, "final": 302}),  # only a finalised one is revised
     ("assessments.audit", "GET"): ("audit", {"draft": 200, "final": 200}),
@@ -185,7 +191,7 @@ def expected_status(role, endpoint, method, side, state):
         return 404
     if permission in MAY[role]:
         return when_permitted[state]
-    if (endpoint, method) in (("assessments.grid", "GET"), ("assessments.details", "GET")) \
+    if (endpoint, method) in (("assessments.grid", "GET"), ("assessments.details", "GET"), ("assessments.finalize", "GET")) \
             and state == "final" and "read" in MAY[role]:
         return 302  # the forms of a finalised assessment only send to its results, which they may read
     return 403
@@ -216,6 +222,8 @@ def post_body(endpoint, token, ids, side, state):
                                   "intent": "save"},
         "assessments.save_statement": {"csrf_token": token, "ECO-1-level": "partiel"},
         "assessments.revise": {"csrf_token": token, "reason": "Correction d'une coquille"},
+        "assessments.finalize": {"csrf_token": token},
+        "assessments.delete": {"csrf_token": token},
         "auth.set_active": {"csrf_token": token},
         "auth.edit_user": {"csrf_token": token, "role": "membre", "territories": "LAV-01"},
     }[endpoint]
@@ -233,8 +241,8 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
         for side in ("own", "other"):
             for state in ("draft", "final"):
                 cases.append((rule, method, side, state, {"assessment_id": world[f"{side}_{state}"]}))
-    # Reads first, then changes; opening a revision (which adds an assessment) last.
-    cases.sort(key=lambda c: (c[1] != "GET", c[0].endpoint == "assessments.revise"))
+    # Reads first, then changes; opening a revision (which adds an assessment), then deleting, last.
+    cases.sort(key=lambda c: (c[1] != "GET", c[0].endpoint == "assessments.delete", c[0].endpoint == "assessments.revise"))
     assert {c[0].endpoint for c in cases} >= {e for e, _ in EXPECTED}
 
     problems = []
@@ -263,7 +271,8 @@ def test_the_expected_table_agrees_with_the_rules_module():
 
     for role, allowed in MAY.items():
         person = Person(role)
-        for action in (access.READ, access.CREATE, access.EDIT, access.FINALIZE, access.REVISE, access.AUDIT):
+        for action in (access.READ, access.CREATE, access.EDIT, access.FINALIZE, access.REVISE, access.AUDIT,
+                       access.DELETE):
             territory = type("T", (), {"id": 1, "region": "Montréal"})()
             person.territories, person.region_names = [territory], {"Montréal"}
             assert access.can(person, action, territory) == (action in allowed), (role, action)
@@ -325,7 +334,7 @@ def test_membre_saves_but_may_not_finalise(web_app, world, grid, browser):
     response = client.post(f"/evaluations/{draft}/grille", data=data)
     assert response.status_code == 403
     text = page(response)
-    assert "seul·e une coordonnatrice ou un coordonnateur peut finaliser" in text
+    assert "la finalisation revient à une coordonnatrice ou à un coordonnateur" in text
     assert 'name="PRN-4-level" value="implante" checked' in text and "Tapé par le membre" in text
     with web_app.app_context():
         stored = db.session.get(Assessment, draft)
@@ -336,6 +345,8 @@ def test_membre_saves_but_may_not_finalise(web_app, world, grid, browser):
     coord = browser(COORD)
     data = form_fields(coord.get(f"/evaluations/{draft}/grille").get_data(as_text=True))
     response = coord.post(f"/evaluations/{draft}/grille", data={**data, "intent": "finalize"})
+    assert response.status_code == 302 and response.location.endswith("/finaliser")
+    response = coord.post(response.location, data={"csrf_token": csrf(coord)})
     assert response.status_code == 302 and response.location.endswith("/resultats")
 
 
@@ -407,9 +418,10 @@ def test_administrator_sees_every_name_in_the_comparison(web_app, world, browser
     assert MTL_NAME in text and LAV_NAME in text and labels == []
 
 
-def test_gestionnaire_sees_every_name_in_the_comparison_but_links_only_their_region(web_app, world, browser):
+def test_gestionnaire_sees_their_regions_by_name_and_the_others_anonymously(web_app, world, browser):
     text, labels = comparison_rows(browser(GEST))
-    assert MTL_NAME in text and LAV_NAME in text and labels == []
+    assert MTL_NAME in text and LAV_NAME not in text
+    assert labels == [access.anonymous_label(world["lav"], web_app.config["SECRET_KEY"])]
     listing = page(browser(GEST).get("/comparaison/?annee=2024"))
     assert f"/evaluations/{world['own_final']}/resultats" in listing
     assert f"/evaluations/{world['other_final']}/resultats" not in listing

@@ -36,7 +36,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pin_grid import accounts, current_grid, services
+from pin_grid import accounts, services
+from pin_grid.context import current_grid
 from pin_grid.extensions import db
 from pin_grid.models import Answer, AuditEvent, LoginThrottle
 from pin_grid.services import AnswerData, AssessmentDetails, ParticipantData

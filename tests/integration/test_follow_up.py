@@ -4,7 +4,7 @@ import pytest
 
 
 from .conftest import import_document
-from .test_web import grid_post, page, token, visible
+from .test_web import confirm_finalize, form_fields, grid_post, page, token, visible
 
 
 def _import(web_app, tmp_path, grid, rows):
@@ -40,7 +40,8 @@ def test_results_show_the_change_since_last_year(client, two_years):
     assert "C Partenariat 25,0 87,5 ▲ +62,5" in text
     assert "A Approche écosystémique 100,0 100,0 =" in text
     assert "PRT-1" in text and "Non implanté → Partiellement implanté" in text
-    assert "PRT-2" in text and "ECO-1 " not in text.split("Énoncés dont le niveau a changé")[1]
+    changes = text.split("Énoncés dont le niveau a changé")[1].split("Réponses, énoncé par énoncé")[0]
+    assert "PRT-2" in changes and "ECO-1 " not in changes
 
 
 def test_the_first_assessment_has_no_follow_up(client, two_years):
@@ -77,14 +78,28 @@ def test_a_new_assessment_can_start_from_last_year_and_must_confirm_each_carried
     assert "24 / 24" in visible(form)
     # Finalising before the team has looked at them is refused.
     response = grid_post(client, 3, {}, intent="finalize")
-    assert response.status_code == 422 and "24 réponse(s) reprise(s)" in page(response)
+    assert response.status_code == 422 and "24 réponses reprises de l'évaluation précédente sont à confirmer" in page(response)
+    # The counter says how many are left to confirm, apart from those answered, with a link to the next one.
+    counter = visible(form)
+    assert "À confirmer : 24" in counter and "Prochain énoncé à confirmer" in counter
+    assert 'data-next-to-confirm href="#item-ECO-1"' in form
     # Change one, confirm one: the two are no longer marked.
     grid_post(client, 3, {"ECO-1": {"level": "partiel"}, "ECO-2": {"confirm": "y"}})
     form = page(client.get(url))
     assert form.count("Réponse reprise de l'évaluation précédente") == 22
     assert 'name="ECO-1-level" value="partiel" checked' in form
+    assert "À confirmer : 22" in visible(form) and 'data-next-to-confirm href="#item-ECO-3"' in form
+    # A statement saved as people go says what is left to confirm, and where.
+    saved = client.post(f"/evaluations/3/enonces/ECO-3", data={"csrf_token": token(client), "ECO-3-confirm": "y",
+                                                             **{k: v for k, v in form_fields(form).items() if k.startswith("ECO-3-")}},
+                        headers={"Accept": "application/json"})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json()["to_confirm"] == 21 and saved.get_json()["next_to_confirm"] == "ECO-4"
     confirm_all = {i: {"confirm": "y"} for i in grid.items}
-    response = grid_post(client, 3, confirm_all, intent="finalize")
+    response = grid_post(client, 3, confirm_all, intent="finalize", confirm=False)
+    assert response.status_code == 302 and response.location.endswith("/finaliser")
+    assert visible(page(client.get(response.location))).count("Oui, finaliser l'évaluation") == 1
+    response = confirm_finalize(client, 3)
     assert response.status_code == 302 and response.location.endswith("/resultats")
 
 

@@ -292,7 +292,7 @@ def test_importing_the_same_meeting_without_replace_skips_it(web_app, client, gr
         path = _write(tmp_path / f"{status}.json", _document(grid, status=status))
         result = _run(web_app, "import-assessments", path)
         assert result.exit_code == 0, result.output
-        assert "0 créée(s), 0 remplacée(s), 1 ignorée(s)" in result.output
+        assert "créées : 0, remplacées : 0, ignorées : 1" in result.output
         assert ("déjà présente, ignorée (--replace pour la remplacer) : assessments[0] MTL-NORD 2024-03-14"
                 in result.output)
     assert snapshot(web_app, aid) == before
@@ -508,25 +508,28 @@ def test_the_journal_shows_every_change_with_who_and_the_old_and_new_values(web_
     text = page(response)
     assert "Ce journal ne peut être ni modifié ni effacé" in text
     assert "<title>Journal des modifications — Grille PIN</title>" in text
-    table = [cells[1:] for cells in _table_rows(text)]
+    # Each row: who, what happened (a sentence), the statement's id, before, after — in words (test_journal.py).
+    table = [[cells[1], cells[2], cells[3].split(" ")[0], cells[4], cells[5]] for cells in _table_rows(text)]
     for wanted in (
-        [ADMIN, "answer", "ECO-1 level", "", "implante"],
-        [ADMIN, "answer", "ECO-1 comment", "Premier avis", "Deuxième avis"],
-        [ADMIN, "answer", "ECO-2 action", "", "Former l'équipe"],
-        [ADMIN, "details", "participants", '["Ana (intervenante, cisss)"]',
-         '["Ana (intervenante, cisss)", "Béatrice (parent, parent_partenaire)"]'],
-        [COORD, "finalize revision 1", "", "", ""],
-        [COORD, "revise Oubli de Chantal", "", "", str(revision_id)],
+        [ADMIN, "Réponse modifiée : niveau.", "ECO-1", "sans réponse", "Implanté"],
+        [ADMIN, "Réponse modifiée : commentaire.", "ECO-1", "Premier avis", "Deuxième avis"],
+        [ADMIN, "Réponse modifiée : piste d'action.", "ECO-2", "—", "Former l'équipe"],
+        [ADMIN, "Renseignements modifiés : personnes participantes.", "", "Ana — intervenante, CISSS / CIUSSS",
+         "Ana — intervenante, CISSS / CIUSSS Béatrice — parent, Parent-partenaire"],
+        [COORD, "Évaluation finalisée (révision 1) : ses réponses sont verrouillées.", "", "—", "—"],
+        [COORD, f"Révision ouverte pour corriger cette évaluation (nouvelle version : évaluation nº {revision_id}). "
+                "Raison : « Oubli de Chantal »", "", "—", "—"],
     ):
         assert wanted in table, (wanted, table)
     actions = [cells[1].split()[0] for cells in table]
-    assert actions[0] == "create" and actions.index("finalize") < actions.index("revise") == len(actions) - 1
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", cells[0]) for cells in _table_rows(text))
+    assert actions[0] == "Évaluation" and actions[-1] == "Révision"
+    assert actions.index("Évaluation", 1) < len(actions) - 1  # finalised before the revision was opened
+    assert all(re.fullmatch(r"\d{1,2} \w+ \d{4} à \d\d:\d\d", cells[0]) for cells in _table_rows(text))
 
-    revision_page = page(coordinator.get(f"/evaluations/{revision_id}/journal"))
-    assert f"revision 2 of assessment {aid}: Oubli de Chantal" in revision_page
+    revision_page = visible(page(coordinator.get(f"/evaluations/{revision_id}/journal")))
+    assert f"Révision 2 créée pour corriger l'évaluation nº {aid}. Raison : « Oubli de Chantal »" in revision_page
     import_page = visible(page(client.get(f"/evaluations/{imported[3]}/journal")))
-    assert "système import" in import_page and "MTL-NORD 2025-02-01" in import_page
+    assert "système (ligne de commande) Importée d'un fichier d'échange (MTL-NORD 2025-02-01)." in import_page
 
 
 def test_who_may_read_the_journal(web_app, client, grid):

@@ -276,9 +276,11 @@ def test_no_rendered_page_of_the_main_flows_holds_inline_code(web_app, empty_app
     responses["400 grid"] = client.post(f"/evaluations/{assessment}/grille", data={"ECO-1-level": "implante"})
     responses["400 logout"] = client.post("/deconnexion", data={})
     answers = {f"{item}-level": "implante" for item in grid.items}
-    finalised = client.post(f"/evaluations/{assessment}/grille", data={"csrf_token": token, **answers,
-                                                                       "intent": "finalize"},
-                            follow_redirects=True)
+    responses["finalize confirmation"] = client.post(f"/evaluations/{assessment}/grille", data={
+        "csrf_token": token, **answers, "intent": "finalize"}, follow_redirects=True)
+    assert "Oui, finaliser l'évaluation" in page(responses["finalize confirmation"])
+    responses["delete confirmation"] = client.get(f"/evaluations/{assessment}/supprimer")
+    finalised = client.post(f"/evaluations/{assessment}/finaliser", data={"csrf_token": token}, follow_redirects=True)
     assert "Évaluation finalisée" in page(finalised)
     responses["final results"] = finalised
     responses["comparison with data"] = client.get("/comparaison/")
@@ -332,7 +334,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(web_app, client):
     assert signed_in(client)
     response = client.post("/deconnexion", data={"csrf_token": csrf(client)})
     assert response.status_code == 302 and response.location.startswith("/connexion")
-    assert "Vous êtes déconnecté·e." in page(client.get(response.location))
+    assert "Déconnexion réussie." in page(client.get(response.location))
     assert not signed_in(client)
     replay = web_app.test_client()
     replay.set_cookie("session", saved)
@@ -430,16 +432,82 @@ def test_what_was_typed_when_the_session_expired_is_restored_after_signing_in(we
                                                    "ECO-2": ("non_implante", "")}
 
 
-def test_an_expired_session_gets_json_from_the_statement_endpoint(web_app, client):
+def autosave(client, assessment, item, token, **fields):
+    """What the page sends when one statement changes (static/app.js)."""
+    return client.post(f"/evaluations/{assessment}/enonces/{item}",
+                       data={"csrf_token": token, **{f"{item}-{k}": v for k, v in fields.items()}},
+                       headers={"Accept": "application/json"})
+
+
+def test_an_expired_session_answers_the_autosave_with_json_and_keeps_what_it_sent(web_app, client):
     assessment = new_assessment(client)
+    url = f"/evaluations/{assessment}/grille"
     token = csrf(client)
     idle_for(web_app, 31)
-    response = client.post(f"/evaluations/{assessment}/enonces/ECO-1", data={"csrf_token": token,
-                                                                             "ECO-1-level": "implante"},
-                           headers={"Accept": "application/json"})
+    response = autosave(client, assessment, "ECO-1", token, level="implante", comment="Dit pendant la pause")
     assert response.status_code == 401
-    assert response.get_json()["login"] == "/connexion"
+    assert response.get_json()["login"] == f"/connexion?next={url.replace('/', '%2F')}&expiree=1" or \
+        parse_qs(urlsplit(response.get_json()["login"]).query) == {"next": [url], "expiree": ["1"]}
+    assert "Votre session a pris fin" in response.get_json()["error"]
+    # The next statements too: the first 401 does not use up what marks the session as ended.
+    assert autosave(client, assessment, "ECO-2", token, level="partiel").status_code == 401
+    assert autosave(client, assessment, "ECO-1", token, level="non_implante",
+                    comment="Dit pendant la pause, corrigé").status_code == 401
     assert stored_answers(web_app, assessment) == {}
+    assert len(rows(web_app, PendingForm)) == 1  # one kept form for the page, that adds up
+
+    assert attempt(client, ADMIN, PASSWORD, url=response.get_json()["login"]).location == url
+    restored = page(client.get(url))
+    assert "est rétabli" in restored
+    assert 'name="ECO-1-level" value="non_implante" checked' in restored
+    assert "Dit pendant la pause, corrigé" in restored
+    assert 'name="ECO-2-level" value="partiel" checked' in restored
+    response = client.post(url, data={**form_fields(restored), "intent": "save"})
+    assert response.status_code == 302, page(response)
+    assert stored_answers(web_app, assessment) == {"ECO-1": ("non_implante", "Dit pendant la pause, corrigé"),
+                                                   "ECO-2": ("partiel", "")}
+
+
+def test_after_an_autosave_401_the_page_save_still_keeps_everything(web_app, client):
+    """The reported loss: with JavaScript on, the autosave's 401 used up the marker, and the
+    « Enregistrer » that followed kept nothing."""
+    assessment = new_assessment(client)
+    url = f"/evaluations/{assessment}/grille"
+    typed = form_fields(client.get(url).get_data(as_text=True))
+    client.post(url, data={**typed, "ECO-4-level": "implante", "ECO-4-comment": "Déjà là", "intent": "save"})
+    typed = form_fields(client.get(url).get_data(as_text=True))
+    idle_for(web_app, 31)
+    assert autosave(client, assessment, "ECO-1", typed["csrf_token"], level="partiel").status_code == 401
+    typed.update({"ECO-1-level": "partiel", "ECO-1-comment": "Tapé après la fin de la session", "intent": "save"})
+    response = client.post(url, data=typed)
+    assert response.status_code == 302 and urlsplit(response.location).path == "/connexion"
+    assert "Ce que vous veniez de saisir est conservé" in visible(page(client.get(response.location)))
+    attempt(client, ADMIN, PASSWORD)
+    restored = page(client.get(url))
+    assert 'name="ECO-1-level" value="partiel" checked' in restored and "Tapé après la fin de la session" in restored
+    assert 'name="ECO-4-level" value="implante" checked' in restored and "Déjà là" in restored
+
+
+def test_what_another_tab_sends_after_signing_out_comes_back_to_that_person_only(web_app, client):
+    assessment = new_assessment(client)
+    url = f"/evaluations/{assessment}/grille"
+    typed = form_fields(client.get(url).get_data(as_text=True))
+    # « Se déconnecter » in another tab of the same browser (same cookies) …
+    assert client.post("/deconnexion", data={"csrf_token": typed["csrf_token"]}).status_code == 302
+    # … then this tab saves: nothing is stored, everything is kept.
+    typed.update({"ECO-3-level": "implante", "ECO-3-comment": "Tapé dans l'autre onglet", "intent": "save"})
+    response = client.post(url, data=typed)
+    assert response.status_code == 302 and urlsplit(response.location).path == "/connexion"
+    assert stored_answers(web_app, assessment) == {}
+    # Someone else signing in on this browser does not get it …
+    add_user(web_app, MEMBRE, "membre", territories=["MTL-NORD"])
+    attempt(client, MEMBRE, PASSWORD)
+    assert "Tapé dans l'autre onglet" not in page(client.get(url))
+    client.post("/deconnexion", data={"csrf_token": csrf(client)})
+    # … and the person who typed it does.
+    attempt(client, ADMIN, PASSWORD)
+    restored = page(client.get(url))
+    assert "Tapé dans l'autre onglet" in restored and 'name="ECO-3-level" value="implante" checked' in restored
 
 
 def test_a_form_posted_by_a_browser_that_was_never_signed_in_is_not_kept(web_app, client):

@@ -75,8 +75,10 @@ def form_fields(text):
     return parser.data
 
 
-def grid_post(client, assessment_id, answers, intent="save", csrf=True):
-    """Post the grid form as a browser does: everything shown, plus what the person changed."""
+def grid_post(client, assessment_id, answers, intent="save", csrf=True, confirm=True):
+    """Post the grid form as a browser does: everything shown, plus what the person changed.
+    Finalising goes through the page that sums up what will be locked; with `confirm`, the
+    person confirms there."""
     data = form_fields(client.get(f"/evaluations/{assessment_id}/grille").get_data(as_text=True))
     if not csrf:
         data.pop("csrf_token")
@@ -84,7 +86,16 @@ def grid_post(client, assessment_id, answers, intent="save", csrf=True):
         for name, value in fields.items():
             data[f"{item_id}-{name}"] = value
     data["intent"] = intent
-    return client.post(f"/evaluations/{assessment_id}/grille", data=data)
+    response = client.post(f"/evaluations/{assessment_id}/grille", data=data)
+    if intent == "finalize" and confirm and response.status_code == 302 and response.location.endswith("/finaliser"):
+        return confirm_finalize(client, assessment_id)
+    return response
+
+
+def confirm_finalize(client, assessment_id):
+    """Press « Oui, finaliser » on the confirmation page."""
+    url = f"/evaluations/{assessment_id}/finaliser"
+    return client.post(url, data={"csrf_token": form_fields(client.get(url).get_data(as_text=True))["csrf_token"]})
 
 
 def visible(text):
@@ -192,7 +203,7 @@ def test_500_participants(client):
     response = client.post("/evaluations/nouvelle", data=data)
     assert response.status_code == 422
     text = page(response)
-    assert "Au plus 100 participants par évaluation (500 reçus)" in text
+    assert "Au plus 100 personnes participantes par évaluation (500 reçues)" in text
     assert 'value="Personne 499"' in text
 
 
@@ -216,7 +227,7 @@ def test_finalising_with_unanswered_statements(client, web_app, assessment_id):
     response = grid_post(client, assessment_id, {"ECO-1": {"level": "implante", "comment": "oui"}}, intent="finalize")
     assert response.status_code == 422
     text = page(response)
-    assert "Impossible de finaliser : 23 énoncé(s) sans réponse" in text
+    assert "Impossible de finaliser : 23 énoncés sont sans réponse" in text
     assert 'name="ECO-1-level" value="implante" checked' in text
     assert stored(web_app, assessment_id)["ECO-1"] == ("implante", "oui")
 

@@ -1,0 +1,65 @@
+"""Use-cases of the product, by subject. Views and CLI commands call these; every write goes
+through `transactions.write_transaction`.
+
+- errors: the refusals that become 4xx answers;
+- audit: the audit trail;
+- territories: territories and partner organisations;
+- assessments: the lifecycle of an assessment (draft, answers, finalisation, revision, deletion);
+- results: scores, symbols, profiles, the comparison of territories, the yearly follow-up;
+- imports: the `pin-grid/1` records read and written.
+"""
+from .assessments import (
+    AnswerConflict,
+    AnswerData,
+    AssessmentDetails,
+    OrganizationData,
+    ParticipantData,
+    SaveResult,
+    delete_draft,
+    finalize,
+    finalize_blocker,
+    find_assessments,
+    get_assessment,
+    open_revision,
+    previous_assessment,
+    revision_chain,
+    save_answers,
+    start_assessment,
+    unanswered_items,
+    update_details,
+    versions_of,
+)
+from .audit import SYSTEM, add_audit, audit_trail, record_event
+from .errors import Conflict, Locked, NotFound, ServiceError
+from .imports import ImportReport, current_assessments, import_assessments
+from .results import (
+    AssessmentResults,
+    Comparison,
+    ComparisonRow,
+    FollowUp,
+    ItemChange,
+    ThemeChange,
+    ThemeResult,
+    action_plan,
+    answered_count,
+    cohort,
+    compare_year,
+    comparison_years,
+    follow_up,
+    profile_counts,
+    results_of,
+    score_levels,
+    standing_of,
+)
+from .territories import (
+    all_territories,
+    answered_counts,
+    create_territory,
+    get_territory,
+    holds_data,
+    name_key,
+    organization_named,
+    organizations_of,
+    territories_with_assessments,
+    territory_by_code,
+)

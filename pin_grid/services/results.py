@@ -1,0 +1,195 @@
+"""What an assessment says: scores per theme and the ensemble, symbols and profile against the
+cohort of its year (DESIGN.md §4–§5), the comparison of territories, the change since the
+previous assessment. The rules themselves are in the pure `scoring` module."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import scoring
+from ..extensions import db
+from ..grid import Grid, Theme
+from ..models import FINALIZED, Answer, Assessment
+from .assessments import previous_assessment
+
+@dataclass(frozen=True)
+class ThemeResult:
+    theme: Theme
+    score: scoring.ThemeScore
+
+
+@dataclass(frozen=True)
+class AssessmentResults:
+    themes: list[ThemeResult]
+    ensemble: float | None
+
+    @property
+    def components(self) -> list[ThemeResult]:
+        return [t for t in self.themes if t.theme.is_component]
+
+    @property
+    def structures(self) -> list[ThemeResult]:
+        return [t for t in self.themes if not t.theme.is_component]
+
+
+def score_levels(levels: Mapping[str, str | None], grid: Grid) -> AssessmentResults:
+    """Results from the level of each item id (absent or None: not answered)."""
+    themes = [
+        ThemeResult(theme, scoring.score_theme([levels.get(i.id) for i in theme.items], grid.points))
+        for theme in grid.themes
+    ]
+    overall = scoring.ensemble(t.score.score for t in themes if t.theme.is_component)
+    return AssessmentResults(themes, overall)
+
+
+def results_of(assessment: Assessment, grid: Grid) -> AssessmentResults:
+    return score_levels({a.item_id: a.level for a in assessment.answers}, grid)
+
+
+def action_plan(assessment: Assessment, grid: Grid) -> list[tuple[Theme, list[Answer]]]:
+    """The priorities and actions, theme by theme, by due date (undated last)."""
+    by_item = assessment.answers_by_item
+    plan = []
+    for theme in grid.themes:
+        answers = [by_item[i.id] for i in theme.items if i.id in by_item and (
+            by_item[i.id].priority or by_item[i.id].action or by_item[i.id].action_owner or by_item[i.id].action_due)]
+        answers.sort(key=lambda a: (a.action_due is None, a.action_due or dt.date.min))
+        if answers:
+            plan.append((theme, answers))
+    return plan
+
+
+def answered_count(assessment: Assessment, grid: Grid) -> int:
+    return sum(1 for a in assessment.answers if a.level is not None and a.item_id in grid.items)
+
+
+# --- Cohorts, comparisons, profiles (DESIGN.md §4–§5) ---------------------------------------
+
+def _component_scores(results: AssessmentResults) -> dict[str, float | None]:
+    return {t.theme.id: t.score.score for t in results.components}
+
+
+def cohort(year: int) -> list[Assessment]:
+    """The latest finalised collective assessment of every territory dated in `year`."""
+    candidates = db.session.scalars(
+        select(Assessment)
+        .where(
+            Assessment.status == FINALIZED,
+            Assessment.perspective_id.is_(None),
+            Assessment.date >= dt.date(year, 1, 1),
+            Assessment.date <= dt.date(year, 12, 31),
+        )
+        .options(selectinload(Assessment.answers), selectinload(Assessment.territory))
+        .order_by(Assessment.date, Assessment.id)
+    )
+    latest: dict[int, Assessment] = {}
+    for assessment in candidates:
+        latest[assessment.territory_id] = assessment  # ordered by date: the last one wins
+    return list(latest.values())
+
+
+def comparison_years() -> list[int]:
+    """Years that have at least one finalised collective assessment, newest first."""
+    dates = db.session.scalars(
+        select(Assessment.date).where(Assessment.status == FINALIZED, Assessment.perspective_id.is_(None))
+    )
+    return sorted({d.year for d in dates}, reverse=True)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    assessment: Assessment
+    results: AssessmentResults
+    standing: scoring.Standing
+
+    def score(self, theme_id: str) -> float | None:
+        return next(t.score.score for t in self.results.themes if t.theme.id == theme_id)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    year: int
+    reference: scoring.Reference
+    rows: list[ComparisonRow]
+
+
+def profile_counts(rows: list[ComparisonRow]) -> dict[str, int]:
+    """Territories per profile letter and per sub-profile slug (plus « none »)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        profile = row.standing.profile
+        for key in ((profile.letter, profile.subprofile) if profile else ("none",)):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _reference(cohort_size: int, grid: Grid) -> scoring.Reference:
+    return scoring.reference_for(cohort_size, grid.comparison.min_cohort, grid.comparison.absolute_bands)
+
+
+def compare_year(year: int, grid: Grid) -> Comparison:
+    members = cohort(year)
+    results = [results_of(a, grid) for a in members]
+    sheets = [_component_scores(r) for r in results]
+    reference = _reference(len(members), grid)
+    rows = [
+        ComparisonRow(a, r, scoring.standing(sheet, sheets, reference))
+        for a, r, sheet in zip(members, results, sheets)
+    ]
+    rows.sort(key=lambda row: (row.assessment.territory.name.casefold(), row.assessment.territory.code))
+    return Comparison(year, reference, rows)
+
+
+def standing_of(assessment: Assessment, results: AssessmentResults, grid: Grid) -> tuple[scoring.Standing, scoring.Reference]:
+    """An assessment's symbols and profile against the cohort of its year."""
+    members = cohort(assessment.date.year)
+    sheets = [_component_scores(results_of(a, grid)) for a in members]
+    reference = _reference(len(members), grid)
+    return scoring.standing(_component_scores(results), sheets, reference), reference
+
+
+# --- Yearly follow-up ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThemeChange:
+    theme: Theme
+    before: scoring.ThemeScore
+    after: scoring.ThemeScore
+
+    @property
+    def delta(self) -> float | None:
+        if self.before.score is None or self.after.score is None:
+            return None
+        return self.after.score - self.before.score
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    item_id: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    previous: Assessment
+    themes: list[ThemeChange]
+    items: list[ItemChange]
+
+
+def follow_up(assessment: Assessment, results: AssessmentResults, grid: Grid) -> FollowUp | None:
+    previous = previous_assessment(assessment)
+    if previous is None:
+        return None
+    before = results_of(previous, grid)
+    themes = [ThemeChange(b.theme, b.score, a.score) for b, a in zip(before.themes, results.themes)]
+    old = {a.item_id: a.level for a in previous.answers}
+    new = {a.item_id: a.level for a in assessment.answers}
+    # A draft's statements without a level yet are not changes.
+    items = [ItemChange(i, old.get(i), new.get(i)) for i in grid.items if new.get(i) and old.get(i) != new.get(i)]
+    return FollowUp(previous, themes, items)
+
