@@ -142,7 +142,7 @@ def demo(territories: int, years: int, seed: int, force: bool) -> None:
         sys.exit(1)
     document = exchange.parse_document(json.dumps(demo_data.demo_document(grid, territories, years, seed)), grid)
     report = services.import_assessments(document.assessments)
-    click.echo(_("Démo : %(territories)d territoires, %(created)d évaluations finalisées ajoutées (%(skipped)d déjà présentes).",
+    click.echo(_("Démo : territoires : %(territories)d, évaluations finalisées ajoutées : %(created)d, déjà présentes : %(skipped)d.",
                  territories=territories, created=len(report.created), skipped=len(report.skipped)))
 
 

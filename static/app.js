@@ -26,7 +26,6 @@
     var busy = {};     // item id -> true while a save of it is on its way
     var again = {};    // item id -> true when it changed while busy: send once more after
     var changes = {};  // item id -> how many changes so far (was anything changed since a save left?)
-    var sessionEnded = false;  // after a 401 nothing more is sent: « Enregistrer » goes through sign-in
     var leaving = false;       // the whole form is being submitted
     var deferred = null;       // that submission waits for the saves on their way (their bases)
     var update = function () {
@@ -81,7 +80,6 @@
       clearTimeout(timers[item]);
       delete timers[item];
       if (leaving) { return; }
-      if (sessionEnded) { status(item, text.failed, "error"); return; }
       if (busy[item]) { again[item] = true; return; }
       busy[item] = true;
       again[item] = false;
@@ -128,10 +126,11 @@
           keep.addEventListener("click", function () { base.value = result.body.base; save(item); });
           if (el) { el.appendChild(keep); }
         } else if (result.code === 401) {
-          sessionEnded = true;
-          again[item] = false;
+          // The session ended: the server keeps what was sent for this person, to show it again
+          // after they sign in; the statement stays « not saved » here, and later changes go too.
           form.querySelector("[data-session-banner]").hidden = false;
           status(item, text.failed, "error");
+          if (again[item]) { save(item); }
         } else {
           var errors = result.body.errors;
           if (errors && typeof errors === "object" && !Array.isArray(errors)) {

@@ -103,12 +103,12 @@ def test_an_assessment_already_there_is_skipped_unless_replace(app, grid, tmp_pa
     changed_path = _write(tmp_path / "changed.json", changed)
     result = _run(app, "import-assessments", changed_path)
     assert result.exit_code == 0
-    assert "3 ignorée(s)" in result.output and "MTL-NORD 2024-03-14" in result.output
+    assert "ignorées : 3" in result.output and "MTL-NORD 2024-03-14" in result.output
     assert "Nouveau" not in _run(app, "export-assessments").output
     # --replace replaces a draft, never a finalised assessment (that is what revisions are for)
     result = _run(app, "import-assessments", "--replace", changed_path)
     assert result.exit_code != 0
-    assert "1 remplacée(s)" in result.output
+    assert "remplacées : 1" in result.output
     assert result.output.count("finalisée, donc non remplacée") == 2
     exported = json.loads(_run(app, "export-assessments").output)
     assert exported["assessments"][2] == changed["assessments"][2]

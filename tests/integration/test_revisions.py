@@ -318,7 +318,7 @@ def test_import_replace_still_replaces_a_draft(web_app, client, grid, tmp_path):
     aid = _start(client)
     grid_post(client, aid, {"ECO-1": {"level": "partiel"}})
     result = _run(web_app, "import-assessments", "--replace", _write(tmp_path / "doc.json", _document(grid)))
-    assert result.exit_code == 0 and "1 remplacée(s)" in result.output, result.output
+    assert result.exit_code == 0 and "remplacées : 1" in result.output, result.output
     [exported] = _export(web_app)
     assert exported["answers"]["ECO-1"]["level"] == "non_implante" and exported["status"] == "finalized"
 
