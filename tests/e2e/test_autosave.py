@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import sign_in
+from .grid_page import level, statement, status
 
 pytestmark = pytest.mark.browser
 
@@ -60,18 +61,6 @@ def slow_statement_saves(live_app, seconds: float = 0.3) -> None:
         return inner(environ, start_response)
 
     live_app.app.wsgi_app = middleware
-
-
-def statement(page: Page, item_id: str):
-    return page.get_by_role("group", name=re.compile(rf"^{re.escape(item_id)}\b"))
-
-
-def status(page: Page, item_id: str):
-    return statement(page, item_id).locator("[data-status]")
-
-
-def level(page: Page, item_id: str, name: str):
-    return statement(page, item_id).get_by_role("radio", name=name, exact=True)
 
 
 def open_grid(page: Page, live_app, assessment_id: int) -> str:

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
 from .conftest import PASSWORD
+from .grid_page import comment, level, status
 
 pytestmark = pytest.mark.browser
 
@@ -100,22 +101,6 @@ class Watch:
     def assert_clean(self) -> None:
         assert self.server_errors == [], self.server_errors
         assert self.script_errors == [], self.script_errors
-
-
-def statement(page: Page, item_id: str):
-    return page.get_by_role("group", name=re.compile(rf"^{re.escape(item_id)}\b"))
-
-
-def status(page: Page, item_id: str):
-    return statement(page, item_id).locator("[data-status]")
-
-
-def level(page: Page, item_id: str, name: str):
-    return statement(page, item_id).get_by_role("radio", name=name, exact=True)
-
-
-def comment(page: Page, item_id: str):
-    return statement(page, item_id).get_by_label("Commentaire")
 
 
 def banner(page: Page):

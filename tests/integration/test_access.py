@@ -427,6 +427,17 @@ def test_gestionnaire_sees_their_regions_by_name_and_the_others_anonymously(web_
     assert f"/evaluations/{world['other_final']}/resultats" not in listing
 
 
+def test_the_comparison_filters_by_region_and_keeps_labels_anonymous(web_app, world, browser):
+    lav_label = access.anonymous_label(world["lav"], web_app.config["SECRET_KEY"])
+    coordinator = browser(COORD)
+    laval = visible(page(coordinator.get("/comparaison/?annee=2024&region=Laval")))
+    assert ROW_LABEL.findall(laval) == [lav_label] and MTL_NAME not in laval.split("Répartition")[0]
+    montreal = visible(page(coordinator.get("/comparaison/?annee=2024&region=Montréal")))
+    assert ROW_LABEL.findall(montreal) == [] and MTL_NAME in montreal
+    # An unknown region shows every territory, as without a filter.
+    assert ROW_LABEL.findall(visible(page(coordinator.get("/comparaison/?annee=2024&region=Nulle-part")))) == [lav_label]
+
+
 def test_refused_accesses_are_recorded(web_app, world, browser):
     client = browser(MEMBRE)
     assert client.get(f"/evaluations/{world['other_final']}/resultats").status_code == 404

@@ -90,7 +90,7 @@ def test_a_new_assessment_can_start_from_last_year_and_must_confirm_each_carried
     assert 'name="ECO-1-level" value="partiel" checked' in form
     assert "À confirmer : 22" in visible(form) and 'data-next-to-confirm href="#item-ECO-3"' in form
     # A statement saved as people go says what is left to confirm, and where.
-    saved = client.post(f"/evaluations/3/enonces/ECO-3", data={"csrf_token": token(client), "ECO-3-confirm": "y",
+    saved = client.post("/evaluations/3/enonces/ECO-3", data={"csrf_token": token(client), "ECO-3-confirm": "y",
                                                              **{k: v for k, v in form_fields(form).items() if k.startswith("ECO-3-")}},
                         headers={"Accept": "application/json"})
     assert saved.status_code == 200, saved.get_data(as_text=True)
