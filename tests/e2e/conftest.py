@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from pin_grid import create_app
@@ -94,17 +95,30 @@ def live_server(live_app):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
+    """Playwright, and Debian's Chromium launched once for the session (again if it ever quits:
+    one browser crash must not fail every test after it)."""
     if not os.path.exists(CHROMIUM):
         unavailable("Debian's Chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        launched = {}
+
+        def current():
+            if "browser" not in launched or not launched["browser"].is_connected():
+                launched["browser"] = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                                 args=CHROMIUM_ARGS)
+            return launched["browser"]
+
         try:
-            yield browser
+            yield current
         finally:
-            browser.close()
+            if "browser" in launched and launched["browser"].is_connected():
+                launched["browser"].close()
+
+
+@pytest.fixture
+def browser(chromium):
+    return chromium()
 
 
 @pytest.fixture

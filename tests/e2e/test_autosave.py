@@ -265,7 +265,7 @@ def test_after_the_session_ends_values_stay_on_the_page_and_leaving_warns(live_a
     with page.expect_event("dialog") as dialog:
         page.close(run_before_unload=True)
     assert dialog.value.type == "beforeunload"
-    dialog.value.dismiss()
+    dialog.value.accept()  # leave: the page closes cleanly
 
 
 def test_leaving_warns_while_a_save_is_on_its_way(live_app, page: Page):
@@ -280,7 +280,7 @@ def test_leaving_warns_while_a_save_is_on_its_way(live_app, page: Page):
     with page.expect_event("dialog") as dialog:
         page.close(run_before_unload=True)
     assert dialog.value.type == "beforeunload"
-    dialog.value.dismiss()
+    dialog.value.dismiss()  # stay
     held[0].continue_()
     expect(status(page, "ECO-1")).to_have_text(SAVED)
     page.reload()  # saved: leaving no longer asks
