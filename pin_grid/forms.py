@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -29,7 +29,6 @@ from .models import SECTOR_CODES
 from .services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
 
 BLANK_ROWS = 3  # empty rows offered for new participants / organisations
-MONTREAL = ZoneInfo("America/Montreal")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 ROLE_LABELS = {
@@ -164,7 +163,7 @@ class AssessmentForm(FlaskForm):
 
     def validate_date(self, field):
         # An assessment records a meeting that took place: never later than today, in Québec.
-        today = dt.datetime.now(MONTREAL).date()
+        today = dt.datetime.now(get_timezone()).date()
         if field.data and field.data > today:
             raise ValidationError(_l("La date de la rencontre ne peut pas être après aujourd'hui (%(today)s) : "
                                      "indiquez le jour où l'équipe s'est réunie.", today=today.isoformat()))
@@ -307,8 +306,11 @@ class _NewPassword:
     )
 
 
-class SetupForm(_NewPassword, FlaskForm):
+class _DisplayName:
     display_name = StringField(_l("Nom affiché (facultatif)"), filters=[_strip], validators=[Length(max=limits.NAME)])
+
+
+class SetupForm(_DisplayName, _NewPassword, FlaskForm):
     email = StringField(_l("Adresse courriel de l'administratrice ou de l'administrateur"), filters=[_strip],
                         validators=[DataRequired(_l("Indiquez une adresse courriel.")), Regexp(EMAIL, message=_l("Adresse courriel invalide.")),
                                     Length(max=limits.EMAIL)])
@@ -318,10 +320,8 @@ class PasswordChangeForm(_NewPassword, FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))])
 
 
-class _AccountScope(FlaskForm):
+class _AccountScope(_DisplayName, FlaskForm):
     """An account's name, role and what it covers: territories, or regions for a gestionnaire."""
-
-    display_name = StringField(_l("Nom affiché (facultatif)"), filters=[_strip], validators=[Length(max=limits.NAME)])
 
     role = SelectField(_l("Rôle"), choices=[SelectChoice(code, label) for code, label in ROLE_LABELS.items()],
                        validate_choice=True)

@@ -83,11 +83,7 @@ def _load_user(user_id: str):
 def sign_in(user) -> None:
     """A new session for a new sign-in: nothing from before carries over but what was typed
     before the previous session ended (restored only to the person who typed it)."""
-    pending = session.get("pending_form")
-    accounts.close_session(session.get("sid"))
-    session.clear()
-    if pending:
-        session["pending_form"] = pending
+    _end_session()
     session["sid"] = accounts.open_session(user)
     login_user(user)
 
@@ -95,15 +91,22 @@ def sign_in(user) -> None:
 def sign_out() -> None:
     """End the session. Another tab of the same browser may still hold a form: what it sends
     next is kept for this person (with the same CSRF token), to come back after signing in."""
-    user_id, csrf_token, pending = current_user.get_id(), session.get("csrf_token"), session.get("pending_form")
-    accounts.close_session(session.get("sid"))
+    user_id, csrf_token = current_user.get_id(), session.get("csrf_token")
     logout_user()
-    session.clear()
-    if pending:  # someone else's typing, waiting for them to sign in again
-        session["pending_form"] = pending
+    _end_session()
     if user_id and csrf_token:
         session[ENDED_USER] = int(user_id)
         session["csrf_token"] = csrf_token
+
+
+def _end_session() -> None:
+    """Close this browser's session and empty its cookie, but for what was typed after a session
+    ended: it waits there for its owner to sign in again (restored to them only)."""
+    pending = session.get("pending_form")
+    accounts.close_session(session.get("sid"))
+    session.clear()
+    if pending:
+        session["pending_form"] = pending
 
 
 def _require_sign_in():

@@ -26,6 +26,7 @@ from .assessments import (
     save_answers,
     start_assessment,
     unanswered_items,
+    unconfirmed_items,
     update_details,
     versions_of,
 )

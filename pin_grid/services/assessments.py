@@ -295,6 +295,12 @@ def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:
     return [item_id for item_id in grid.items if stored.get(item_id) is None or stored[item_id].level is None]
 
 
+def unconfirmed_items(assessment: Assessment, grid: Grid) -> list[str]:
+    """Answers carried over from the previous assessment and not yet confirmed, in grid order."""
+    stored = assessment.answers_by_item
+    return [item_id for item_id in grid.items if item_id in stored and stored[item_id].carried_over]
+
+
 def finalize_blocker(assessment: Assessment, grid: Grid) -> ServiceError | None:
     """Why this draft cannot be finalised yet (statements without a level, carried-over answers
     not confirmed), or None when it can."""
@@ -306,7 +312,7 @@ def finalize_blocker(assessment: Assessment, grid: Grid) -> ServiceError | None:
                 len(missing), items=", ".join(missing)),
             missing=missing,
         )
-    carried = sorted(a.item_id for a in assessment.answers if a.carried_over)
+    carried = unconfirmed_items(assessment, grid)
     if carried:
         return ServiceError(
             _ln("Impossible de finaliser : %(num)d réponse reprise de l'évaluation précédente est à confirmer "

@@ -46,7 +46,11 @@ def actor() -> str:
 def assessment_for(assessment_id: int, action: str):
     """The assessment, if the signed-in person may do `action` on it: 404 when they may not
     even read it (its existence is not theirs to know), 403 when they may only read it."""
-    assessment = services.get_assessment(assessment_id)
+    return allowed(services.get_assessment(assessment_id), action)
+
+
+def allowed(assessment, action: str):
+    """`assessment`, if the signed-in person may do `action` on it (404 / 403 as above)."""
     if not access.can(current_user, access.READ, assessment.territory):
         forbid(404)
     if action != access.READ and not access.can(current_user, action, assessment.territory):

@@ -14,7 +14,7 @@ from ..context import current_grid, current_locale
 from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
 from ..security import pending_formdata
 from ..services import AnswerData
-from . import actor, allowed_if, assessment_for, form_status, journal, show_service_error, with_assessment
+from . import actor, allowed, allowed_if, assessment_for, form_status, journal, show_service_error, with_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -32,10 +32,11 @@ def draft_view(action: str = access.EDIT):
     def decorate(view):
         @functools.wraps(view)
         def checked(assessment_id: int, **kwargs):
-            if request.method == "GET" and not assessment_for(assessment_id, access.READ).is_draft:
+            assessment = assessment_for(assessment_id, access.READ)
+            if request.method == "GET" and not assessment.is_draft:
                 flash(_("Cette évaluation est finalisée : voici ses résultats."), "info")
                 return redirect(url_for(".results", assessment_id=assessment_id))
-            return view(assessment_for(assessment_id, action), **kwargs)
+            return view(allowed(assessment, action), **kwargs)
         return checked
     return decorate
 
@@ -136,16 +137,10 @@ def _over_stored(recovered: MultiDict, stored: dict) -> MultiDict:
     return merged
 
 
-def _to_confirm(assessment) -> list[str]:
-    """Carried-over answers still to confirm, in the order of the grid."""
-    carried = {a.item_id for a in assessment.answers if a.carried_over}
-    return [item_id for item_id in current_grid().items if item_id in carried]
-
-
 def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None, problem_items=()):
     grid = current_grid()
     unanswered = [item_id for item_id in grid.items if not form[item_id].form.level.data]
-    to_confirm = _to_confirm(assessment)
+    to_confirm = services.unconfirmed_items(assessment, grid)
     return render_template(
         "grid_form.html",
         assessment=assessment,
@@ -206,7 +201,7 @@ def save_grid(assessment):
         if not access.can(current_user, access.FINALIZE, assessment.territory):
             return _grid_page(assessment, form, status=403, problem=_(
                 "Vos réponses sont enregistrées, mais la finalisation revient à une coordonnatrice ou à un coordonnateur."))
-        blocker = services.finalize_blocker(services.get_assessment(assessment.id), grid)
+        blocker = services.finalize_blocker(assessment, grid)  # as just saved (reloaded after the commit)
         if blocker is not None:
             items = blocker.details.get("missing") or blocker.details.get("carried") or ()
             return _grid_page(assessment, form, status=blocker.status, problem=blocker.message, problem_items=items)
@@ -278,9 +273,9 @@ def save_statement(assessment, item_id: str):
                                        {item_id} if statement.form.confirm.data else (), actor=actor())
     except services.Locked as exc:
         return jsonify(error=str(exc.message)), exc.status
-    stored = services.get_assessment(assessment.id)
-    to_confirm = _to_confirm(stored)
-    progress = {"answered": services.answered_count(stored, grid), "to_confirm": len(to_confirm),
+    # `assessment` is read again after the save's commit: what is stored now.
+    to_confirm = services.unconfirmed_items(assessment, grid)
+    progress = {"answered": services.answered_count(assessment, grid), "to_confirm": len(to_confirm),
                 "next_to_confirm": to_confirm[0] if to_confirm else None}
     if result.conflicts:
         conflict = result.conflicts[0]
@@ -289,7 +284,7 @@ def save_statement(assessment, item_id: str):
             theirs=_answer_json(conflict.theirs), yours=_answer_json(conflict.yours),
             base=conflict.theirs.fingerprint(), **progress,
         ), 409
-    return jsonify(saved=True, base=statement.form.answer().fingerprint(), version=stored.version, **progress)
+    return jsonify(saved=True, base=statement.form.answer().fingerprint(), version=assessment.version, **progress)
 
 
 def _answer_json(answer: AnswerData) -> dict:
