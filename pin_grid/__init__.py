@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
+from flask_babel.speaklater import LazyString
 
 from . import access, cli, limits, security
 from .config import INSTANCE, ROOT, Config
@@ -73,6 +74,9 @@ def _init_templates(app: Flask) -> None:
                                  role_label=lambda role: ROLE_LABELS.get(role, role),
                                  sector_label=journal.sector_label)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Flask-Babel's lazy strings pass for safe markup; a message may quote what someone typed
+    # (« Niveau inconnu : « … » »), so they are escaped like any other text.
+    app.jinja_env.finalize = lambda value: str(value) if isinstance(value, LazyString) else value
 
 
 def _register_blueprints(app: Flask) -> None:

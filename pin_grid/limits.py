@@ -12,3 +12,5 @@ ORGANIZATIONS = 50  # per assessment
 TERRITORY_CODE_LENGTH = 20
 # Capital letters without accents, digits and hyphens, e.g. MTL-NORD.
 TERRITORY_CODE = rf"^[A-Z0-9][A-Z0-9-]{{0,{TERRITORY_CODE_LENGTH - 1}}}$"
+# The largest id a route accepts: PostgreSQL's `integer` (SQLite's is larger); beyond, a 404.
+ID_MAX = 2**31 - 1

@@ -9,16 +9,20 @@ import secrets
 import click
 from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete
 from flask_wtf.csrf import ValidationError, validate_csrf
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
-from . import accounts
+from . import accounts, limits
 from .extensions import db, login_manager
 from .models import PendingForm, utcnow
 from .services import record_event
+from .text import has_control_characters, without_control_characters
 from .transactions import write_transaction
 
 # Reachable without signing in.
@@ -33,8 +37,28 @@ ENDED_USER = "ended_user"  # in the cookie after a session ends: whose typing to
 KEPT_FOR_PAGE = {"assessments.save_statement": lambda args: url_for("assessments.grid", assessment_id=args["assessment_id"])}
 
 
+# What the forms of the app send; anything else (JSON, XML, plain text) is refused before a form reads it.
+FORM_BODIES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 class ConfigurationError(RuntimeError):
     pass
+
+
+class RefusedInput(HTTPException):
+    """A request refused for what it carries, with a title and a message for the person."""
+
+    def __init__(self, code: int, title, message):
+        super().__init__(str(message))
+        self.code, self.title, self.message = code, title, message
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id the database cannot hold is simply not found (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", limits.ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def serving() -> bool:
@@ -59,9 +83,11 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_HOPS"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
+    app.url_map.converters["int"] = IdConverter
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_sign_in_needed)
+    app.before_request(_check_input)  # first: nothing below reads a body or a text it would refuse
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
 
@@ -107,6 +133,25 @@ def _end_session() -> None:
     session.clear()
     if pending:
         session["pending_form"] = pending
+
+
+def _check_input() -> None:
+    """Where all input enters: a body that is not a form is refused (415) before any form reads
+    it; control characters in the address are refused (400); in what a form sends they are
+    removed (text pasted from a word processor may carry some: it is not lost for that)."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype and request.mimetype not in FORM_BODIES:
+        raise RefusedInput(415, _l("Format d'envoi non accepté"), _l(
+            "Grille PIN n'accepte que les formulaires envoyés par ses propres pages. "
+            "Revenez à la page précédente et utilisez son bouton « Enregistrer »."))
+    address = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    if any(isinstance(v, str) and (has_control_characters(k) or has_control_characters(v)) for k, v in address):
+        raise RefusedInput(400, _l("Adresse invalide"), _l(
+            "L'adresse de la page contient des caractères invisibles qui ne peuvent pas y figurer. "
+            "Revenez à l'accueil et suivez les liens de l'application."))
+    sent = list(request.form.items(multi=True))
+    cleaned = [(without_control_characters(k), without_control_characters(v)) for k, v in sent]
+    if cleaned != sent:
+        request.form = ImmutableMultiDict(cleaned)
 
 
 def _require_sign_in():

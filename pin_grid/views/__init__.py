@@ -46,7 +46,11 @@ def actor() -> str:
 def assessment_for(assessment_id: int, action: str):
     """The assessment, if the signed-in person may do `action` on it: 404 when they may not
     even read it (its existence is not theirs to know), 403 when they may only read it."""
-    return allowed(services.get_assessment(assessment_id), action)
+    try:
+        assessment = services.get_assessment(assessment_id)
+    except services.NotFound:
+        forbid(404)  # the same answer as for another territory's assessment: ids cannot be probed
+    return allowed(assessment, action)
 
 
 def allowed(assessment, action: str):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..security import RefusedInput
 from ..services import ServiceError
 
 
@@ -30,7 +31,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        title, message = messages.get(exc.code, lambda: (exc.name, _("Une erreur est survenue.")))()
+        if isinstance(exc, RefusedInput):
+            title, message = str(exc.title), str(exc.message)
+        else:
+            title, message = messages.get(exc.code, lambda: (exc.name, _("Une erreur est survenue.")))()
         return _page(exc.code or 500, title, message)
 
     @app.errorhandler(500)
