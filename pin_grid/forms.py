@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from . import limits
 from .grid import Grid
 from .models import SECTOR_CODES
-from .services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
+from .services import BLANK_BASE, AnswerData, AssessmentDetails, OrganizationData, ParticipantData
 
 BLANK_ROWS = 3  # empty rows offered for new participants / organisations
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -265,6 +265,10 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
                 action_due=self.action_due.data,
             )
 
+        def base_version(self) -> str:
+            """The version this statement was loaded with; a page that does not say is based on a blank answer."""
+            return self.base.data or BLANK_BASE
+
     class GridForm(FlaskForm):
         def answers(self) -> dict[str, AnswerData]:
             return {item_id: self[item_id].form.answer() for item_id in grid.items}
@@ -279,7 +283,7 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
             return {item_id for item_id in grid.items if self[item_id].form.confirm.data}
 
         def bases(self) -> dict[str, str]:
-            return {item_id: self[item_id].form.base.data for item_id in grid.items if self[item_id].form.base.data}
+            return {item_id: self[item_id].form.base_version() for item_id in grid.items}
 
     for item_id in grid.items:
         setattr(GridForm, item_id, FormField(AnswerForm, separator="-"))

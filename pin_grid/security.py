@@ -22,7 +22,7 @@ from . import accounts, limits
 from .extensions import db, login_manager
 from .models import PendingForm, utcnow
 from .services import record_event
-from .text import has_control_characters, without_control_characters
+from .text import has_control_characters, normalized
 from .transactions import write_transaction
 
 # Reachable without signing in.
@@ -149,7 +149,7 @@ def _check_input() -> None:
             "L'adresse de la page contient des caractères invisibles qui ne peuvent pas y figurer. "
             "Revenez à l'accueil et suivez les liens de l'application."))
     sent = list(request.form.items(multi=True))
-    cleaned = [(without_control_characters(k), without_control_characters(v)) for k, v in sent]
+    cleaned = [(normalized(k), normalized(v)) for k, v in sent]
     if cleaned != sent:
         request.form = ImmutableMultiDict(cleaned)
 

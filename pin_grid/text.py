@@ -1,23 +1,22 @@
-"""Text as it enters the app (forms, addresses, imported files): invisible control characters
-never reach the database. PostgreSQL refuses the NUL character outright; the others are noise
-that text pasted from a word processor sometimes carries."""
+"""Text as it enters the app (forms, addresses, imported files): one kind of line break, and no
+invisible control characters. PostgreSQL refuses the NUL character outright; the others are
+noise that text pasted from a word processor sometimes carries."""
 from __future__ import annotations
 
 import re
 
-# Line breaks of other systems (vertical tab and form feed from word processors, NEL, the
-# Unicode line and paragraph separators) become ordinary line breaks.
-_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x85\u2028\u2029]")
-# Control characters but tab, line feed and carriage return, which people type.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+# Browsers send a textarea's line breaks as CR LF (while scripts read LF); word processors
+# paste vertical tabs and form feeds; Unicode has its own separators: all become one LF, so
+# that a comment sent back unchanged is the same comment.
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# Control characters but tab and line feed, which people type.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
-def without_control_characters(text: str) -> str:
-    """`text` with other line breaks made ordinary and every other control character removed."""
-    if not has_control_characters(text) and not _OTHER_LINE_BREAKS.search(text):
-        return text
-    return _CONTROL.sub("", _OTHER_LINE_BREAKS.sub("\n", text))
+def normalized(text: str) -> str:
+    """`text` with every line break an LF and every other control character removed."""
+    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))

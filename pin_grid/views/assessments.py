@@ -193,6 +193,9 @@ def save_grid(assessment):
         form[item_id].form.base.data = form[item_id].form.answer().fingerprint()
     for conflict in result.conflicts:
         form[conflict.item_id].form.base.data = conflict.theirs.fingerprint()
+    # What the person left untouched and someone else changed meanwhile shows as it is now.
+    for item_id, theirs in result.changed_by_others.items():
+        form[item_id].form.process(None, data={**theirs.__dict__, "base": theirs.fingerprint()})
     if result.conflicts:
         return _grid_page(assessment, form, status=409, conflicts=result.conflicts, unknown_items=unknown_items)
     if not valid or unknown_items:
@@ -265,11 +268,9 @@ def save_statement(assessment, item_id: str):
     if not statement.validate(form):
         reasons = [str(m) for messages in statement.errors.values() for m in messages]
         return jsonify(error=_("Non enregistré : %(reason)s", reason=" ".join(reasons)), errors=statement.errors), 422
-    # Without the version it was based on, a save counts as based on an empty answer: it can
-    # fill a blank statement but never overwrite someone's answer unseen.
-    base = statement.form.base.data or AnswerData().fingerprint()
     try:
-        result = services.save_answers(assessment.id, {item_id: statement.form.answer()}, {item_id: base},
+        result = services.save_answers(assessment.id, {item_id: statement.form.answer()},
+                                       {item_id: statement.form.base_version()},
                                        {item_id} if statement.form.confirm.data else (), actor=actor())
     except services.Locked as exc:
         return jsonify(error=str(exc.message)), exc.status

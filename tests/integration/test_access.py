@@ -180,7 +180,8 @@ EXPECTED = {
     ("auth.edit_user", "GET"): ("manage", {"user": 200}),
     ("auth.edit_user", "POST"): ("manage", {"user": 302}),
 }
-URL_VALUES = {"item_id": "ECO-1", "change": "activer"}
+# A statement the drafts leave blank: a save without its base version may fill it (never overwrite).
+URL_VALUES = {"item_id": "PAR-1", "change": "activer"}
 
 
 def expected_status(role, endpoint, method, side, state):
@@ -220,7 +221,7 @@ def post_body(endpoint, token, ids, side, state):
         "assessments.details": {"csrf_token": token, "territory": str(territory), "date": date},
         "assessments.save_grid": {"csrf_token": token, "ECO-3-level": "partiel", "ECO-3-comment": "essai",
                                   "intent": "save"},
-        "assessments.save_statement": {"csrf_token": token, "ECO-1-level": "partiel"},
+        "assessments.save_statement": {"csrf_token": token, "PAR-1-level": "partiel"},
         "assessments.revise": {"csrf_token": token, "reason": "Correction d'une coquille"},
         "assessments.finalize": {"csrf_token": token},
         "assessments.delete": {"csrf_token": token},

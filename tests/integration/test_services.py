@@ -59,9 +59,11 @@ def test_two_people_changing_different_statements_both_keep_their_change(app, gr
     services.save_answers(assessment.id, {"ECO-1": AnswerData(level="implante")}, {"ECO-1": base})
     result = services.save_answers(assessment.id, {"ECO-2": AnswerData(level="partiel"), "ECO-1": AnswerData()},
                                    {"ECO-2": base, "ECO-1": base})
-    # The second person left ECO-1 as they loaded it (empty): that is not a change of theirs.
+    # The second person left ECO-1 as they loaded it (empty): not a change of theirs, so no
+    # conflict and nothing erased; their page learns what ECO-1 holds now.
     stored = services.get_assessment(assessment.id).answers_by_item
-    assert result.conflicts and result.conflicts[0].item_id == "ECO-1"
+    assert result.conflicts == [] and result.saved == ["ECO-2"]
+    assert result.changed_by_others == {"ECO-1": AnswerData(level="implante")}
     assert stored["ECO-1"].level == "implante" and stored["ECO-2"].level == "partiel"
 
 
