@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import false, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (false, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table,
+                        Text, UniqueConstraint, func)
 from flask_login import UserMixin
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,6 +52,9 @@ class Organization(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(limits.NAME), unique=True)
+    # The name regardless of accents, case and spacing (services.name_key): unique, so that
+    # « Maison de la famille » is one organisation however it is typed, even by two people at once.
+    name_key: Mapped[str] = mapped_column(String(limits.NAME), unique=True)
     sector: Mapped[str] = mapped_column(String(30))
 
 
@@ -95,8 +99,14 @@ class Assessment(db.Model):
     supersedes: Mapped[Assessment | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
-    # Never reuse the id of a deleted assessment: the audit trail refers to ids.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # One assessment per meeting (territory, date, point of view) and revision; NULL, the
+        # collective view, counts as 0 so that two collective views collide too.
+        Index("uq_assessment_meeting", "territory_id", "date", func.coalesce(perspective_id, 0), "revision",
+              unique=True),
+        # Never reuse the id of a deleted assessment: the audit trail refers to ids.
+        {"sqlite_autoincrement": True},
+    )
 
     @property
     def is_draft(self) -> bool:
@@ -228,6 +238,18 @@ class AuditEvent(db.Model):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Installation(db.Model):
+    """One row, once the first administrator exists: the set-up page creates it, and the
+    database refuses a second one, however many people submit that page at once."""
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_installation_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    first_admin_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class PendingForm(db.Model):

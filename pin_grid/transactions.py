@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -64,13 +64,22 @@ def _safe_to_retry(exc: Exception) -> bool:
 
 def retrying(operation: Callable[[], T], attempts: int = 4) -> T:
     """Run `operation` (which reads what it needs, then writes) in a write transaction, again
-    when a concurrent write made it fail in a way that is safe to retry."""
+    when a concurrent write made it fail in a way that is safe to retry.
+
+    A unique constraint that fails means someone else wrote the same row meanwhile (two people
+    sent the same form at once): the operation runs once more, and its own checks now see that
+    row and answer as they do for any duplicate (or use the row, e.g. an organisation)."""
     if db.session.info.get(_WRITING):
         return operation()  # the enclosing transaction decides
+    seen_duplicate = False
     for attempt in range(attempts):
         try:
             with write_transaction():
                 return operation()
+        except IntegrityError:
+            if seen_duplicate or attempt == attempts - 1:
+                raise
+            seen_duplicate = True
         except (StaleDataError, DBAPIError) as exc:
             if attempt == attempts - 1 or not _safe_to_retry(exc):
                 raise

@@ -9,6 +9,7 @@ through `transactions.write_transaction`.
 - imports: the `pin-grid/1` records read and written.
 """
 from .assessments import (
+    BLANK_BASE,
     AnswerConflict,
     AnswerData,
     AssessmentDetails,
@@ -32,7 +33,7 @@ from .assessments import (
 )
 from .audit import SYSTEM, add_audit, audit_trail, record_event
 from .errors import Conflict, Locked, NotFound, ServiceError
-from .imports import ImportReport, current_assessments, import_assessments
+from .imports import ImportReport, current_assessments, import_assessments, version_chains
 from .results import (
     AssessmentResults,
     Comparison,

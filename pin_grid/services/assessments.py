@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from ..extensions import db
 from ..grid import Grid
 from ..models import DRAFT, FINALIZED, SUPERSEDED, Answer, Assessment, Participant
-from ..transactions import retrying, write_transaction
+from ..transactions import retrying
 from .audit import SYSTEM, add_audit
 from .errors import Conflict, Locked, NotFound, ServiceError
 from .territories import get_territory, organization_named
@@ -77,6 +77,13 @@ class AnswerConflict:
 class SaveResult:
     saved: list[str] = field(default_factory=list)
     conflicts: list[AnswerConflict] = field(default_factory=list)
+    # Statements the person left as they were, which someone else changed meanwhile: as stored now.
+    changed_by_others: dict[str, AnswerData] = field(default_factory=dict)
+
+
+# The version a statement is based on when a save does not say: an empty answer, so that it may
+# fill a blank statement but never overwrite someone's answer unseen.
+BLANK_BASE = AnswerData().fingerprint()
 
 
 # --- Look-ups ------------------------------------------------------------------------------
@@ -178,7 +185,7 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
                      actor: str = SYSTEM) -> Assessment:
     """Start a draft; with `carry_over`, from the answers of the previous finalised assessment
     of the same territory and point of view (each marked until the team confirms or changes it)."""
-    with write_transaction():
+    def operation() -> Assessment:
         get_territory(details.territory_id)
         _check_unique(details)
         assessment = Assessment(status=DRAFT, grid_version=grid.version)
@@ -200,7 +207,9 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
                 if a.item_id in grid.items
             ]
             add_audit(actor, "carry_over", assessment.id, detail=f"from assessment {previous.id}")
-    return assessment
+        return assessment
+
+    return retrying(operation)
 
 
 def _details_summary(assessment: Assessment) -> dict:
@@ -247,10 +256,13 @@ def save_answers(
 ) -> SaveResult:
     """Save the answers a person typed; keep what others saved meanwhile.
 
-    `bases` maps an item id to the fingerprint of the answer as the person loaded it. An item
-    that changed in the database since then *and* that this person changed differently is
-    not overwritten: it comes back as a conflict with both values. `confirmed` lists carried-
-    over answers the team confirmed as they are; a changed one is confirmed by the change.
+    `bases` maps an item id to the fingerprint of the answer as the person loaded it. A
+    statement sent as it was loaded is left alone (the person did not change it: whatever
+    someone else saved meanwhile stays). An item that changed in the database since then *and*
+    that this person changed differently is not overwritten: it comes back as a conflict with
+    both values. Without `bases` (imports, the command line) answers are written as given.
+    `confirmed` lists carried-over answers the team confirmed as they are; a changed one is
+    confirmed by the change.
     """
     bases = bases or {}
     confirmed = set(confirmed)
@@ -263,13 +275,17 @@ def save_answers(
         for item_id, yours in answers.items():
             row = stored.get(item_id)
             current = AnswerData.of(row)
+            base = bases.get(item_id)
+            if base == yours.fingerprint() and item_id not in confirmed:
+                if current != yours:
+                    result.changed_by_others[item_id] = current
+                continue
             if yours == current:
                 if row is not None and row.carried_over and item_id in confirmed:
                     row.carried_over = False
                     result.saved.append(item_id)
                     add_audit(actor, "confirm", assessment.id, item_id=item_id, new=current.level)
                 continue
-            base = bases.get(item_id)
             if base is not None and base != current.fingerprint():
                 result.conflicts.append(AnswerConflict(item_id, current, yours))
                 continue

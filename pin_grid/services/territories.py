@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Answer, Assessment, Organization, Territory, assessment_organization
-from ..transactions import write_transaction
+from ..transactions import retrying
 from .errors import Conflict, NotFound
 
 
@@ -65,10 +65,10 @@ def organization_named(name: str, sector: str = "autre") -> Organization:
     with `sector` when new (so that « Maison de la famille » is never entered twice)."""
     name = " ".join(name.split())
     key = name_key(name)
-    for org in db.session.scalars(select(Organization)):
-        if name_key(org.name) == key:
-            return org
-    org = Organization(name=name, sector=sector)
+    org = db.session.scalars(select(Organization).where(Organization.name_key == key)).first()
+    if org is not None:
+        return org
+    org = Organization(name=name, name_key=key, sector=sector)
     db.session.add(org)
     db.session.flush()
     return org
@@ -84,9 +84,12 @@ def holds_data() -> bool:
 
 
 def create_territory(code: str, name: str, region: str) -> Territory:
-    with write_transaction():
+    def operation() -> Territory:
         if territory_by_code(code) is not None:
             raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
         territory = Territory(code=code, name=name.strip(), region=region.strip())
         db.session.add(territory)
-    return territory
+        db.session.flush()
+        return territory
+
+    return retrying(operation)

@@ -175,7 +175,13 @@ def _wait_until_both_workers_answer(server: Server) -> None:
 def server(new_database, tmp_path):
     """gunicorn, two worker processes, on a fresh migrated database with two accounts and a draft."""
     db_url = new_database()
-    assessment_id = _seed(db_url)
+    with running_server(db_url, tmp_path, _seed(db_url)) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def running_server(db_url: str, tmp_path: Path, assessment_id: int = 0):
+    """gunicorn, two worker processes, on `db_url`, until the block ends."""
     access_log, error_log = tmp_path / "access.log", tmp_path / "gunicorn.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGIN_", "FLASK_", "SESSION_", "PROXY_"))}
     env.update(DATABASE_URL=db_url, SECRET_KEY="concurrency-test-secret", PIN_ENV="development",

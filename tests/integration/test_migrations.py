@@ -1,4 +1,6 @@
 """The schema is built by the migrations only, and they agree with the models."""
+import warnings
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -8,7 +10,11 @@ from pin_grid.extensions import db
 
 
 def _differences():
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn, warnings.catch_warnings():
+        # SQLite's reflection cannot read an index on an expression (uq_assessment_meeting);
+        # test_the_database_refuses_a_second_assessment_of_a_meeting checks that it is there.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         return compare_metadata(context, db.metadata)
 
@@ -46,3 +52,36 @@ def test_upgrading_keeps_the_data_already_there(app):
         assert conn.execute(text("SELECT comment FROM answer")).scalars().all() == ["gardé"]
         assert conn.execute(text("SELECT count(*) FROM participant")).scalar() == 1
         assert conn.execute(text("SELECT revision FROM assessment")).scalar() == 1
+
+
+def test_the_database_refuses_a_second_assessment_of_a_meeting(app):
+    """uq_assessment_meeting: the collective view (no perspective) of one territory on one date,
+    revision 1, exists once; a revision of it, or another date, is another row."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    row = ("INSERT INTO assessment (territory_id, date, status, grid_version, created_at, updated_at, version, "
+           "revision, revision_reason) VALUES (1, :date, 'draft', '2026.1', '2024-03-14 10:00:00', "
+           "'2024-03-14 10:00:00', 1, :revision, '')")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO territory (id, code, name, region) VALUES (1, 'T1', 'Un', 'Estrie')"))
+        conn.execute(text(row), {"date": "2024-03-14", "revision": 1})
+        conn.execute(text(row), {"date": "2024-03-14", "revision": 2})
+        conn.execute(text(row), {"date": "2024-03-15", "revision": 1})
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(text(row), {"date": "2024-03-14", "revision": 1})
+
+
+def test_an_installed_database_keeps_its_set_up_page_closed_after_upgrading(app):
+    from sqlalchemy import text
+
+    downgrade(revision="0004")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO user_account (id, email, role, active, created_at) "
+                          "VALUES (7, 'a@b.example', 'admin', true, '2024-03-14 10:00:00')"))
+        conn.execute(text("INSERT INTO organization (id, name, sector) VALUES (1, 'Maison de la Famille', 'autre')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT id, first_admin_id FROM installation")).all() == [(1, 7)]
+        assert conn.execute(text("SELECT name_key FROM organization")).scalar() == "maison de la famille"
