@@ -5,7 +5,6 @@ Passwords are hashed with scrypt (memory-hard), through Werkzeug.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 
@@ -13,17 +12,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from .extensions import db
-from .models import ROLES, LoginThrottle, User, UserRegion, UserSession, utcnow
+from .models import ROLES, Installation, LoginThrottle, User, UserRegion, UserSession, utcnow
+from .passwords import MIN_PASSWORD_LENGTH, password_problems  # noqa: F401 (accounts.password_problems is called)
 from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, territory_by_code
-from .transactions import write_transaction
+from .transactions import retrying, write_transaction
 
-MIN_PASSWORD_LENGTH = 12
 HASH_METHOD = "scrypt"
 # Checked against when the account does not exist, so that the answer takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing", method=HASH_METHOD)
@@ -31,27 +27,6 @@ _DUMMY_HASH = generate_password_hash("not a real password, only for timing", met
 
 class Throttled(ServiceError):
     status = 429
-
-
-@functools.cache
-def _common_passwords() -> frozenset[str]:
-    return frozenset(FREQUENCY_LISTS["passwords"])
-
-
-def password_problems(password: str, email: str = "") -> list:
-    """Why a new password is refused (empty when it is acceptable)."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(_l("Le mot de passe doit avoir au moins %(min)d caractères.", min=MIN_PASSWORD_LENGTH))
-    lowered = password.lower()
-    local = email.split("@")[0].lower()
-    if lowered in _common_passwords() or len(set(lowered)) <= 3 or (len(local) >= 4 and local in lowered):
-        problems.append(_l("Ce mot de passe est trop courant ou trop facile à deviner : choisissez-en un autre, "
-                           "par exemple une phrase de quelques mots."))
-    elif zxcvbn(password[:100], user_inputs=[email, local, "pin", "grille"])["score"] < 3:
-        problems.append(_l("Ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage "
-                           "les mots, chiffres et symboles."))
-    return problems
 
 
 def normalize_email(email: str) -> str:
@@ -163,27 +138,24 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
         problems = password_problems(password, email)
         if problems:
             raise ServiceError(problems[0], field="password")
-    with write_transaction():
+    password_hash = generate_password_hash(password, method=HASH_METHOD) if password else None
+
+    def operation() -> User:
         if first_admin and user_count():
             raise Conflict(_l("Un compte administrateur existe déjà : connectez-vous."))
         if db.session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email")
-        scope = _territories(territories)
-        user = User(
-            email=email,
-            display_name=" ".join(display_name.split()),
-            password_hash=generate_password_hash(password, method=HASH_METHOD) if password else None,
-            role=role,
-            territories=scope,
-            regions=_region_rows(regions),
-        )
+        user = User(email=email, display_name=" ".join(display_name.split()), password_hash=password_hash,
+                    role=role, territories=_territories(territories), regions=_region_rows(regions))
         db.session.add(user)
-        try:
+        db.session.flush()
+        if first_admin:  # the database holds one installation only: a second one at the same time fails
+            db.session.add(Installation(id=1, first_admin_id=user.id))
             db.session.flush()
-        except IntegrityError:
-            raise Conflict(_l("Un compte existe déjà pour cette adresse."), field="email") from None
         add_audit(actor, "user_create", detail=f"{email} ({role})")
-    return user
+        return user
+
+    return retrying(operation)
 
 
 def update_user(user_id: int, role: str, *, territories: list[str] = (), regions: list[str] = (), display_name: str = "",
