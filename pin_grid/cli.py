@@ -67,8 +67,8 @@ def grid_show(as_json: bool) -> None:
 @click.command("export-assessments")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 def export_assessments(output: str | None) -> None:
-    """Export every assessment in the pin-grid/1 JSON format."""
-    text = exchange.dumps(exchange.export_document(services.current_assessments(), _grid_or_exit()))
+    """Export every assessment, with all its versions, in the pin-grid/1 JSON format."""
+    text = exchange.dumps(exchange.export_document(services.version_chains(), _grid_or_exit()))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(_("%(path)s écrit.", path=output), err=True)

@@ -1,7 +1,8 @@
 """The JSON exchange format `pin-grid/1`: checking a document, and writing one.
 
 No database here: `parse_document` returns checked records or every problem with its place;
-services write the records; `export_document` turns assessments into the document.
+services write the records; `export_document` turns assessments into the document. Each record
+is the version in force; its `versions` are the superseded ones and a revision still in draft.
 """
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from . import limits
 from .grid import Grid
-from .models import FINALIZED, SECTOR_CODES, STATUSES
+from .models import DRAFT, SECTOR_CODES, STATUSES, SUPERSEDED
 
 FORMAT = "pin-grid/1"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.NAME)]
 Sector = Literal[SECTOR_CODES]  # type: ignore[valid-type]
+# A moment with its time zone (ISO 8601), kept in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(lambda moment: moment.astimezone(dt.timezone.utc))]
+# The other versions of an assessment: the earlier ones, and a revision still in draft.
+VERSION_STATUSES = (SUPERSEDED, DRAFT)
 
 
 class _Strict(BaseModel):
@@ -54,14 +59,22 @@ class AnswerRecord(_Strict):
     action: Annotated[str, StringConstraints(max_length=limits.ACTION)] = ""
     action_owner: Annotated[str, StringConstraints(max_length=limits.NAME)] = ""
     action_due: dt.date | None = None
+    # Taken over from the previous assessment and not yet confirmed (only in a draft).
+    carried_over: bool = False
 
 
-class AssessmentRecord(_Strict):
+class VersionRecord(_Strict):
+    """One version of an assessment, as it is in that version."""
+
     territory: TerritoryRecord
     date: dt.date
     perspective: PerspectiveRecord | None = None
-    status: Literal[STATUSES]  # type: ignore[valid-type]
+    status: Literal[VERSION_STATUSES]  # type: ignore[valid-type]
     grid_version: Annotated[str, StringConstraints(min_length=1, max_length=limits.GRID_VERSION)]
+    revision: int = Field(default=1, ge=1)
+    revision_reason: Annotated[str, StringConstraints(max_length=limits.ACTION)] = ""
+    created_at: Moment | None = None  # None: the time of the import
+    updated_at: Moment | None = None
     participants: list[ParticipantRecord] = Field(default_factory=list, max_length=limits.PARTICIPANTS)
     organizations: list[OrganizationRecord] = Field(default_factory=list, max_length=limits.ORGANIZATIONS)
     answers: dict[str, AnswerRecord] = Field(default_factory=dict)
@@ -74,6 +87,18 @@ class AssessmentRecord(_Strict):
     def key(self) -> tuple[str, dt.date, str | None]:
         name = self.perspective_name
         return (self.territory.code, self.date, name.casefold() if name else None)
+
+
+class AssessmentRecord(VersionRecord):
+    """The version in force (finalised, or a draft never finalised) and its other versions."""
+
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    versions: list[VersionRecord] = Field(default_factory=list)
+
+    @property
+    def chain(self) -> list[VersionRecord]:
+        """Every version, oldest first: the superseded ones, this one, a revision in draft."""
+        return sorted([self, *self.versions], key=lambda version: version.revision)
 
 
 class Document(_Strict):
@@ -90,15 +115,27 @@ class DocumentError(Exception):
 
 
 _BAD_DATE = _l("date invalide (forme AAAA-MM-JJ, p. ex. 2024-03-14)")
+_BAD_MOMENT = _l("date et heure invalides (forme ISO 8601 avec fuseau horaire, p. ex. 2024-03-14T19:30:00+00:00)")
+_NOT_INTEGER = _l("nombre entier attendu")
 _MESSAGES = {
     "missing": _l("champ obligatoire manquant"),
     "extra_forbidden": _l("champ inconnu"),
     "date_from_datetime_parsing": _BAD_DATE,
     "date_parsing": _BAD_DATE,
     "date_type": _BAD_DATE,
+    "datetime_from_date_parsing": _BAD_MOMENT,
+    "datetime_parsing": _BAD_MOMENT,
+    "datetime_type": _BAD_MOMENT,
+    "timezone_aware": _BAD_MOMENT,
+    "int_parsing": _NOT_INTEGER,
+    "int_from_float": _NOT_INTEGER,
+    "int_type": _NOT_INTEGER,
+    "greater_than_equal": _l("nombre trop petit"),
     "string_pattern_mismatch": _l("lettres majuscules sans accent, chiffres et traits d'union seulement, 20 au plus (p. ex. MTL-NORD)"),
     "literal_error": _l("valeur inconnue"),
 }
+# What a message adds from the error's context, e.g. the values a literal accepts.
+_CONTEXT = {"literal_error": "{expected}", "greater_than_equal": "minimum {ge}"}
 
 
 def _place(loc: tuple) -> str:
@@ -124,33 +161,78 @@ def parse_document(text: str | bytes, grid: Grid) -> Document:
     except ValidationError as exc:
         raise DocumentError(
             [f"{_place(tuple(e['loc']))} : {_MESSAGES.get(e['type'], e['msg'])}"
-             + (f" ({e['ctx']['expected']})" if e["type"] == "literal_error" else "")
+             + (f" ({_CONTEXT[e['type']].format(**e['ctx'])})" if e["type"] in _CONTEXT else "")
              for e in exc.errors()]
         ) from None
     problems = []
-    codes = set(grid.level)
     seen: dict[tuple, int] = {}
     for index, record in enumerate(document.assessments):
         where = f"assessments[{index}]"
-        for item_id, answer in record.answers.items():
-            if item_id not in grid.items:
-                problems.append(f"{where}.answers.{item_id} : " + _("cet énoncé n'est pas dans la grille (version %(version)s)", version=grid.version))
-            elif answer.level is not None and answer.level not in codes:
-                problems.append(f"{where}.answers.{item_id}.level : " + _("niveau inconnu « %(level)s » (attendu : %(codes)s)", level=answer.level, codes=", ".join(grid.level)))
-        if record.status == FINALIZED:
-            missing = [i for i in grid.items if record.answers.get(i) is None or record.answers[i].level is None]
-            if missing:
-                problems.append(f"{where}.answers : " + _("une évaluation finalisée a un niveau pour chaque énoncé ; il manque %(items)s", items=", ".join(missing)))
-        if record.key in seen:
-            problems.append(f"{where} : " + _("même territoire, même date et même point de vue que assessments[%(other)s]", other=seen[record.key]))
-        seen.setdefault(record.key, index)
+        placed = [(where, record)] + [(f"{where}.versions[{j}]", v) for j, v in enumerate(record.versions)]
+        for place, version in placed:
+            problems += _version_problems(place, version, grid)
+            other = seen.get(version.key, index)
+            if other != index:
+                problems.append(f"{place} : " + _("même territoire, même date et même point de vue que assessments[%(other)s]", other=other))
+        problems += _chain_problems(placed)
+        for _where, version in placed:
+            seen.setdefault(version.key, index)
     if problems:
         raise DocumentError(problems)
     return document
 
 
-def export_document(assessments, grid: Grid) -> dict:
-    """The `pin-grid/1` document of these assessments, in a stable order."""
+def _version_problems(place: str, version: VersionRecord, grid: Grid) -> list[str]:
+    """The answers of one version against the grid and against its status."""
+    problems = []
+    codes = set(grid.level)
+    for item_id, answer in version.answers.items():
+        if item_id not in grid.items:
+            problems.append(f"{place}.answers.{item_id} : " + _("cet énoncé n'est pas dans la grille (version %(version)s)", version=grid.version))
+        elif answer.level is not None and answer.level not in codes:
+            problems.append(f"{place}.answers.{item_id}.level : " + _("niveau inconnu « %(level)s » (attendu : %(codes)s)", level=answer.level, codes=", ".join(grid.level)))
+        if answer.carried_over and version.status != DRAFT:
+            problems.append(f"{place}.answers.{item_id}.carried_over : " + _("seul un brouillon a des réponses reprises à confirmer"))
+    if version.status != DRAFT:  # finalised (and perhaps superseded since)
+        missing = [i for i in grid.items if version.answers.get(i) is None or version.answers[i].level is None]
+        if missing:
+            problems.append(f"{place}.answers : " + _("une évaluation finalisée a un niveau pour chaque énoncé ; il manque %(items)s", items=", ".join(missing)))
+    return problems
+
+
+def _chain_problems(placed: list[tuple[str, VersionRecord]]) -> list[str]:
+    """The versions of one assessment (the record first, then its `versions`, each with its
+    place) form one chain: revisions 1, 2, 3… without a gap, the superseded ones before the
+    version in force, then at most one revision in draft."""
+    where, record = placed[0]
+    expected = 1
+    for place, version in sorted(placed, key=lambda pair: pair[1].revision):
+        if version.revision == expected - 1:
+            return [f"{place}.revision : " + _("deux versions portent le numéro de révision %(revision)s", revision=version.revision)]
+        if version.revision != expected:
+            return [f"{place}.revision : " + _("il manque la révision %(missing)s : les révisions sont numérotées à partir de 1, sans trou", missing=expected)]
+        expected += 1
+    if record.versions and record.status == DRAFT:
+        return [f"{where}.versions : " + _("un brouillon n'a pas d'autres versions : les versions remplacées et une révision en cours accompagnent la version finalisée en vigueur")]
+    problems = []
+    for place, version in placed[1:]:
+        if version.status == SUPERSEDED and version.revision > record.revision:
+            problems.append(f"{place}.status : " + _("une version remplacée précède la version en vigueur (révision %(revision)s)", revision=record.revision))
+        elif version.status == DRAFT and version.revision != record.revision + 1:
+            problems.append(f"{place}.revision : " + _("une révision en cours suit directement la version en vigueur : révision %(revision)s attendue", revision=record.revision + 1))
+    return problems
+
+
+def _moment(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite gives the stored UTC moments back without their time zone)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
+
+
+def export_document(chains, grid: Grid) -> dict:
+    """The `pin-grid/1` document, in a stable order. `chains` pairs each assessment in force
+    with every version of it, oldest first; the others go to its `versions`."""
     order = {item_id: i for i, item_id in enumerate(grid.items)}
 
     def sort_key(a):
@@ -164,25 +246,33 @@ def export_document(assessments, grid: Grid) -> dict:
             "action": a.action or "",
             "action_owner": a.action_owner or "",
             "action_due": a.action_due.isoformat() if a.action_due else None,
+            "carried_over": bool(a.carried_over),
+        }
+
+    def version(a) -> dict:
+        return {
+            "territory": {"code": a.territory.code, "name": a.territory.name, "region": a.territory.region},
+            "date": a.date.isoformat(),
+            "perspective": {"organization": a.perspective.name} if a.perspective else None,
+            "status": a.status,
+            "grid_version": a.grid_version,
+            "revision": a.revision,
+            "revision_reason": a.revision_reason or "",
+            "created_at": _moment(a.created_at),
+            "updated_at": _moment(a.updated_at),
+            "participants": [{"name": p.name, "role": p.role, "sector": p.sector} for p in a.participants],
+            "organizations": [{"name": o.name, "sector": o.sector} for o in a.organizations],
+            "answers": {
+                r.item_id: answer(r)
+                for r in sorted(a.answers, key=lambda r: (order.get(r.item_id, len(order)), r.item_id))
+            },
         }
 
     return {
         "format": FORMAT,
         "assessments": [
-            {
-                "territory": {"code": a.territory.code, "name": a.territory.name, "region": a.territory.region},
-                "date": a.date.isoformat(),
-                "perspective": {"organization": a.perspective.name} if a.perspective else None,
-                "status": a.status,
-                "grid_version": a.grid_version,
-                "participants": [{"name": p.name, "role": p.role, "sector": p.sector} for p in a.participants],
-                "organizations": [{"name": o.name, "sector": o.sector} for o in a.organizations],
-                "answers": {
-                    r.item_id: answer(r)
-                    for r in sorted(a.answers, key=lambda r: (order.get(r.item_id, len(order)), r.item_id))
-                },
-            }
-            for a in sorted(assessments, key=sort_key)
+            {**version(current), "versions": [version(v) for v in versions if v is not current]}
+            for current, versions in sorted(chains, key=lambda chain: sort_key(chain[0]))
         ],
     }
 
