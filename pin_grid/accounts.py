@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import ROLES, Installation, LoginThrottle, User, UserRegion, UserSession, utcnow
+from .models import ROLES, Installation, LoginThrottle, PendingForm, User, UserRegion, UserSession, utcnow
 from .passwords import MIN_PASSWORD_LENGTH, password_problems  # noqa: F401 (accounts.password_problems is called)
 from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, territory_by_code
 from .transactions import retrying, write_transaction
@@ -90,7 +90,8 @@ def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[Us
     if user is None or not user.active or not user.password_hash:
         return None, True
     if _aware(row.last_seen_at) + dt.timedelta(minutes=idle_minutes) < now:
-        close_session(token)
+        # The row stays (until the next sign-in, or two days): what this person goes on typing
+        # is kept for them while it is there (see ended_session_owner).
         return None, True
     if now - _aware(row.last_seen_at) > dt.timedelta(seconds=30):  # one write a half-minute at most
         with write_transaction():
@@ -99,8 +100,27 @@ def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[Us
     return user, False
 
 
+def ended_session_owner(token: str | None, idle_minutes: int) -> int | None:
+    """The account whose session of this token ended by inactivity, if that account is still
+    active: whom what this browser sends is kept for. None after signing out, a password
+    change or disabling the account (the row is gone), or for a session still going."""
+    if not isinstance(token, str) or not token:
+        return None
+    row = db.session.get(UserSession, _token_hash(token))
+    if row is None or _aware(row.last_seen_at) + dt.timedelta(minutes=idle_minutes) >= utcnow():
+        return None
+    user = db.session.get(User, row.user_id)
+    return user.id if user is not None and user.active and user.password_hash else None
+
+
 def _end_sessions(user_id: int) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+def discard_pending_forms(user_id: int) -> None:
+    """Forget what was kept of this person's typing after a session ended (signing out, disabled)."""
+    with write_transaction():
+        db.session.execute(delete(PendingForm).where(PendingForm.user_id == user_id))
 
 
 def _check_role(role: str) -> None:
@@ -164,6 +184,8 @@ def update_user(user_id: int, role: str, *, territories: list[str] = (), regions
     _check_role(role)
     with write_transaction():
         user = get_user(user_id)
+        if role != "admin":
+            _keep_an_administrator(user, field="role")
         scope = _territories(territories)
         before = _scope_of(user)
         user.display_name = " ".join(display_name.split())
@@ -263,10 +285,27 @@ def set_password(user_id: int, new: str, *, actor: str) -> User:
     return user
 
 
+def _keep_an_administrator(user: User, field: str | None = None) -> None:
+    """Refuse to demote or disable the last active administrator: nobody could manage accounts
+    any more. The administrators' rows stay locked until the change commits, so that two of
+    them demoting each other at the same moment cannot both succeed."""
+    if user.role != "admin" or not user.active:
+        return
+    admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
+                                .with_for_update()).all()
+    if set(admins) <= {user.id}:
+        raise Conflict(_l("Ce compte est le seul compte administrateur actif : Grille PIN doit en garder au moins un. "
+                          "Donnez d'abord le rôle d'administration à une autre personne."), field=field)
+
+
 def set_active(user_id: int, active: bool, *, actor: str) -> User:
     with write_transaction():
         user = get_user(user_id)
+        if not active:
+            _keep_an_administrator(user)
         user.active = active
         _end_sessions(user.id)  # disabling ends the account's sessions at once
+        if not active:  # and nothing typed before is kept for it any more
+            discard_pending_forms(user.id)
         add_audit(actor, "user_enable" if active else "user_disable", detail=user.email)
     return user

@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, jsonify, redirect, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
@@ -31,8 +31,9 @@ CSP = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
     "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
 ])
-MAX_PENDING_FORM = 2 * 1024 * 1024  # larger submissions are not kept across a sign-in
-ENDED_USER = "ended_user"  # in the cookie after a session ends: whose typing to keep
+MAX_PENDING_FORM = 512 * 1024  # a whole grid page filled to every limit is about 200 KB
+MAX_PENDING_PER_PERSON = 3  # forms kept per person (the newest): a replayed cookie cannot pile them up
+ENDED_SESSION = "ended_session"  # in the cookie after a session ends by inactivity: its token
 # What a request sends is kept for the page it came from (see _kept_for).
 KEPT_FOR_PAGE = {"assessments.save_statement": lambda args: url_for("assessments.grid", assessment_id=args["assessment_id"])}
 
@@ -98,11 +99,12 @@ def client_address() -> str:
 
 def _load_user(user_id: str):
     """Flask-Login's loader: the session token in the cookie must still be in the table."""
-    user, expired = accounts.session_user(user_id, session.get("sid"), current_app.config["SESSION_IDLE_MINUTES"])
+    token = session.get("sid")
+    user, expired = accounts.session_user(user_id, token, current_app.config["SESSION_IDLE_MINUTES"])
     if expired:
-        session.pop("sid", None)
-        # Who this browser was, until someone signs in: what they go on typing is kept for them.
-        session[ENDED_USER] = int(user_id)
+        # Which session this browser had, until someone signs in: while that session has only
+        # timed out (not signed out, account still active), what is typed is kept for its owner.
+        session[ENDED_SESSION] = session.pop("sid", None)
     return user
 
 
@@ -115,21 +117,20 @@ def sign_in(user) -> None:
 
 
 def sign_out() -> None:
-    """End the session. Another tab of the same browser may still hold a form: what it sends
-    next is kept for this person (with the same CSRF token), to come back after signing in."""
-    user_id, csrf_token = current_user.get_id(), session.get("csrf_token")
+    """End the session on purpose: nothing this person typed is kept for later any more, from
+    this tab or another (what someone else typed on this browser still waits for them)."""
+    user_id = current_user.id
     logout_user()
     _end_session()
-    if user_id and csrf_token:
-        session[ENDED_USER] = int(user_id)
-        session["csrf_token"] = csrf_token
+    accounts.discard_pending_forms(user_id)
 
 
 def _end_session() -> None:
-    """Close this browser's session and empty its cookie, but for what was typed after a session
-    ended: it waits there for its owner to sign in again (restored to them only)."""
+    """Close this browser's session (and the one that had timed out) and empty its cookie, but
+    for what was typed after a session ended: it waits there for its owner (restored to them only)."""
     pending = session.get("pending_form")
     accounts.close_session(session.get("sid"))
+    accounts.close_session(session.get(ENDED_SESSION))
     session.clear()
     if pending:
         session["pending_form"] = pending
@@ -166,9 +167,9 @@ def _sign_in_needed():
     """Send to the sign-in page, keeping what a form carried so it can be restored after."""
     if accounts.needs_first_admin():
         return redirect(url_for("auth.setup"))
-    if request.method == "POST" and request.form and session.get(ENDED_USER):
+    if request.method == "POST" and request.form and session.get(ENDED_SESSION):
         _keep_pending_form()
-    expired = "1" if session.get(ENDED_USER) else None
+    expired = "1" if session.get(ENDED_SESSION) else None
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         # The page keeps what was typed and says so; what was sent is kept too, for its page.
         return jsonify(error=_("Votre session a pris fin : reconnectez-vous, rien de ce que vous avez tapé n'est perdu."),
@@ -189,11 +190,14 @@ def _field_group(name: str) -> str:
 
 
 def _keep_pending_form() -> None:
-    """Keep what a person was sending after their own session ended, for them only: the form
-    must carry their valid CSRF token (no other site can plant data this way). What a page
+    """Keep what a person was sending after their own session timed out, for them only: the
+    session must have ended by inactivity (not by signing out), the account be active, and the
+    form carry their valid CSRF token (no other site can plant data this way). What a page
     sends in several requests (statement by statement, then the whole page) adds up: a group
     of fields sent again replaces the one kept before."""
-    user_id = session.get(ENDED_USER)
+    user_id = accounts.ended_session_owner(session.get(ENDED_SESSION), current_app.config["SESSION_IDLE_MINUTES"])
+    if user_id is None:
+        return
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
@@ -210,10 +214,14 @@ def _keep_pending_form() -> None:
         data = json.dumps(sent, ensure_ascii=False)
         if len(data) > MAX_PENDING_FORM:
             return
-        # One kept form per person and page: a replayed cookie cannot pile them up.
+        # One kept form per person and page, and a few per person at most (the newest).
         db.session.execute(delete(PendingForm).where(PendingForm.user_id == user_id, PendingForm.path == path))
         token = secrets.token_urlsafe(32)
         db.session.add(PendingForm(token=token, user_id=user_id, path=path, data=data, created_at=utcnow()))
+        db.session.flush()
+        newest = (select(PendingForm.token).where(PendingForm.user_id == user_id)
+                  .order_by(PendingForm.created_at.desc(), PendingForm.token).limit(MAX_PENDING_PER_PERSON))
+        db.session.execute(delete(PendingForm).where(PendingForm.user_id == user_id, PendingForm.token.not_in(newest)))
     session["pending_form"] = token
 
 

@@ -139,7 +139,12 @@ def set_active(user_id: int, change: str):
     if user_id == current_user.id:
         flash(_("Vous ne pouvez pas désactiver votre propre compte."), "info")
         return redirect(url_for(".users"))
-    user = accounts.set_active(user_id, change == "activer", actor=current_user.email)
+    try:
+        user = accounts.set_active(user_id, change == "activer", actor=current_user.email)
+    except services.ServiceError as exc:
+        flash(str(exc.message), "error")
+        return render_template("users.html", form=_user_form(), users=accounts.all_users(),
+                               toggle=ConfirmForm()), exc.status
     flash(_("Compte %(email)s activé.", email=user.email) if user.active
           else _("Compte %(email)s désactivé : ses sessions sont terminées.", email=user.email), "success")
     return redirect(url_for(".users"))

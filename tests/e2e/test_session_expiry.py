@@ -1,7 +1,7 @@
 """What a person types after their session ended comes back after signing in again, in a real
 browser with JavaScript on: whether it left through the autosave only, through the autosave and
-then « Enregistrer », or from a tab still open after « Se déconnecter » in another one. It comes
-back to that person only, not yet saved, and is saved by « Enregistrer ».
+then « Enregistrer ». It comes back to that person only, not yet saved, and is saved by
+« Enregistrer ». After « Se déconnecter » on purpose, nothing is kept for later.
 
 The session is ended as the server measures inactivity: every session is made to look last used
 longer ago than SESSION_IDLE_MINUTES (as tests/integration/test_sessions.py's idle_for does).
@@ -101,6 +101,16 @@ class Watch:
     def assert_clean(self) -> None:
         assert self.server_errors == [], self.server_errors
         assert self.script_errors == [], self.script_errors
+
+
+def pending_forms(live_app) -> int:
+    from pin_grid.extensions import db
+    from pin_grid.models import PendingForm
+
+    with live_app.app.app_context():
+        count = len(db.session.scalars(select(PendingForm)).all())
+        db.session.remove()
+    return count
 
 
 def banner(page: Page):
@@ -230,9 +240,23 @@ def test_saving_the_page_after_the_autosave_met_an_ended_session_keeps_everythin
     watch.assert_clean()
 
 
-def sign_out_in_another_tab_then_type_and_save(live_app, page: Page, watch: Watch, assessment_id: int) -> str:
-    """The grid is open; « Se déconnecter » in a second tab of the same browser; then this tab
-    answers a statement and presses « Enregistrer »: on to the sign-in page, nothing stored."""
+def type_and_save_after_the_session_ended(page: Page, live_app, assessment_id: int) -> None:
+    """This tab answers a statement (the page says the session ended and keeps it on screen),
+    then presses « Enregistrer »: on to the sign-in page, nothing stored."""
+    page.bring_to_front()
+    answer_after_expiry(page, "ECO-3", "Implanté", "Tapé dans l'autre onglet")
+    save_page(page)
+    expect(page).to_have_url(re.compile(r"/connexion\?"))
+    assert stored_answers(live_app, assessment_id) == {}
+
+
+def test_after_signing_out_in_another_tab_the_page_says_so_and_nothing_is_kept_for_later(
+        live_app, page: Page, screenshot):
+    """Path 3: « Se déconnecter » on purpose in another tab, then this tab types and saves. The
+    page says at once that the session ended and keeps what was typed on screen; the server
+    keeps nothing of it for later (signing out forgets what was typed, issue 8)."""
+    assessment_id = live_app.seed()
+    watch = Watch(page)
     url = open_grid(page, live_app, assessment_id)
     other = watch.page(page.context.new_page())
     other.goto(live_app.url + "/")
@@ -240,47 +264,28 @@ def sign_out_in_another_tab_then_type_and_save(live_app, page: Page, watch: Watc
     expect(other.get_by_text("Déconnexion réussie.")).to_be_visible()
     other.close()
 
-    page.bring_to_front()
-    answer_after_expiry(page, "ECO-3", "Implanté", "Tapé dans l'autre onglet")
-    save_page(page)
-    expect(page).to_have_url(re.compile(r"/connexion\?"))
-    expect(page.get_by_text(KEPT)).to_be_visible()
-    assert stored_answers(live_app, assessment_id) == {}
-    return url
-
-
-def test_what_a_tab_sends_after_signing_out_in_another_one_comes_back_after_signing_in(
-        live_app, page: Page, screenshot):
-    """Path 3: « Se déconnecter » in another tab, then this tab types and saves."""
-    assessment_id = live_app.seed()
-    watch = Watch(page)
-    url = sign_out_in_another_tab_then_type_and_save(live_app, page, watch, assessment_id)
-
+    type_and_save_after_the_session_ended(page, live_app, assessment_id)
+    expect(page.get_by_text(KEPT)).to_have_count(0)
+    assert pending_forms(live_app) == 0
     sign_in_here(page)
     expect(page).to_have_url(url)
-    expect(restored_message(page)).to_be_visible()
-    expect(level(page, "ECO-3", "Implanté")).to_be_checked()
-    expect(comment(page, "ECO-3")).to_have_value("Tapé dans l'autre onglet")
-    screenshot(page, "restored", full_page=False)
-    assert stored_answers(live_app, assessment_id) == {}
-
-    save_page(page)
-    expect(page.get_by_role("status").filter(has_text=SAVED_PAGE)).to_be_visible()
-    page.reload()
-    expect(level(page, "ECO-3", "Implanté")).to_be_checked()
-    expect(comment(page, "ECO-3")).to_have_value("Tapé dans l'autre onglet")
-    assert stored_answers(live_app, assessment_id) == {"ECO-3": ("implante", "Tapé dans l'autre onglet")}
+    expect(restored_message(page)).to_have_count(0)
+    expect(level(page, "ECO-3", "Implanté")).not_to_be_checked()
+    screenshot(page, "signed-out", full_page=False)
     watch.assert_clean()
 
 
-def test_what_a_tab_sends_after_signing_out_is_not_shown_to_someone_else_signing_in_on_that_browser(
+def test_what_a_tab_sends_after_its_session_timed_out_is_not_shown_to_someone_else_signing_in_on_that_browser(
         live_app, page: Page, screenshot):
-    """Path 3, someone else: a membre of the territory signs in next on that browser and sees
-    nothing of it; the person who typed it still gets it back afterwards."""
+    """Someone else: a membre of the territory signs in next on that browser and sees nothing
+    of it; the person who typed it still gets it back afterwards."""
     assessment_id = live_app.seed()
     add_membre(live_app)
     watch = Watch(page)
-    url = sign_out_in_another_tab_then_type_and_save(live_app, page, watch, assessment_id)
+    url = open_grid(page, live_app, assessment_id)
+    expire_sessions(live_app)
+    type_and_save_after_the_session_ended(page, live_app, assessment_id)
+    expect(page.get_by_text(KEPT)).to_be_visible()
 
     sign_in_here(page, MEMBRE)
     expect(page).to_have_url(url)  # a membre of the territory edits its drafts: the same grid
@@ -300,4 +305,7 @@ def test_what_a_tab_sends_after_signing_out_is_not_shown_to_someone_else_signing
     expect(comment(page, "ECO-3")).to_have_value("Tapé dans l'autre onglet")
     screenshot(page, "restored", full_page=False)
     assert stored_answers(live_app, assessment_id) == {}
+    save_page(page)
+    expect(page.get_by_role("status").filter(has_text=SAVED_PAGE)).to_be_visible()
+    assert stored_answers(live_app, assessment_id) == {"ECO-3": ("implante", "Tapé dans l'autre onglet")}
     watch.assert_clean()

@@ -141,3 +141,62 @@ def test_another_territory_s_assessment_and_a_missing_one_get_the_same_404(web_a
     missing = other.post(f"/evaluations/{assessment_id + 1000}/enonces/ECO-1", data={"csrf_token": token(other, "/mot-de-passe")})
     assert theirs.status_code == missing.status_code == 404
     assert page(missing).replace(str(assessment_id + 1000), str(assessment_id)) == page(theirs)
+
+
+# --- D12: the last active administrator stays one ------------------------------------------
+
+LAST_ADMIN = "Ce compte est le seul compte administrateur actif : Grille PIN doit en garder au moins un."
+
+
+def _user_id(app, email):
+    from sqlalchemy import select
+
+    from pin_grid.models import User
+
+    with app.app_context():
+        found = db.session.scalar(select(User.id).where(User.email == email))
+        db.session.remove()
+    return found
+
+
+def _role_and_activity(app, email):
+    from pin_grid import accounts
+
+    with app.app_context():
+        user = accounts.get_user(_user_id(app, email))
+        found = (user.role, user.active)
+        db.session.remove()
+    return found
+
+
+def test_the_only_administrator_cannot_remove_their_own_admin_role(web_app, client):
+    url = f"/admin/comptes/{_user_id(web_app, ADMIN)}"
+    fields = form_fields(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={**fields, "role": "membre"})
+    assert response.status_code == 422
+    assert LAST_ADMIN in visible(page(response))
+    assert _role_and_activity(web_app, ADMIN) == ("admin", True)
+
+
+def test_the_last_active_administrator_cannot_be_disabled_nor_demoted(web_app, client):
+    from pin_grid import accounts, services
+
+    second = "deuxieme.admin@cisss.example"
+    add_user(web_app, second, "admin")
+    # With two, one may go; then the one left stays.
+    assert client.post(f"/admin/comptes/{_user_id(web_app, second)}/desactiver",
+                       data={"csrf_token": token(client)}).status_code == 302
+    with web_app.app_context():
+        with pytest.raises(services.Conflict) as refused:
+            accounts.set_active(_user_id(web_app, ADMIN), False, actor="cli")
+        assert str(refused.value.message).startswith(LAST_ADMIN)
+        with pytest.raises(services.Conflict):
+            accounts.update_user(_user_id(web_app, ADMIN), "gestionnaire", regions=["Montréal"], actor="cli")
+        db.session.remove()
+    assert _role_and_activity(web_app, ADMIN) == ("admin", True)
+    # Once the other is active again, either may be demoted.
+    client.post(f"/admin/comptes/{_user_id(web_app, second)}/activer", data={"csrf_token": token(client)})
+    url = f"/admin/comptes/{_user_id(web_app, second)}"
+    response = client.post(url, data={**form_fields(client.get(url).get_data(as_text=True)), "role": "membre"})
+    assert response.status_code == 302
+    assert _role_and_activity(web_app, second) == ("membre", True)

@@ -73,13 +73,13 @@ def user_id(app, email):
     return rows(app, User, User.email == email)[0].id
 
 
-def new_assessment(client) -> int:
+def new_assessment(client, date: str = "2024-03-14", new_territory: bool = True) -> int:
     token = csrf(client)
-    response = client.post("/territoires/nouveau", data={"csrf_token": token, "code": "MTL-NORD",
-                                                         "name": "Montréal-Nord", "region": "Montréal"})
-    assert response.status_code == 302, page(response)
-    response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": "1",
-                                                          "date": "2024-03-14"})
+    if new_territory:
+        response = client.post("/territoires/nouveau", data={"csrf_token": token, "code": "MTL-NORD",
+                                                             "name": "Montréal-Nord", "region": "Montréal"})
+        assert response.status_code == 302, page(response)
+    response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": "1", "date": date})
     assert response.status_code == 302, page(response)
     return int(response.location.split("/")[2])
 
@@ -488,26 +488,83 @@ def test_after_an_autosave_401_the_page_save_still_keeps_everything(web_app, cli
     assert 'name="ECO-4-level" value="implante" checked' in restored and "Déjà là" in restored
 
 
-def test_what_another_tab_sends_after_signing_out_comes_back_to_that_person_only(web_app, client):
+def test_what_is_typed_after_an_expiry_comes_back_to_that_person_only(web_app, client):
     assessment = new_assessment(client)
     url = f"/evaluations/{assessment}/grille"
     typed = form_fields(client.get(url).get_data(as_text=True))
-    # « Se déconnecter » in another tab of the same browser (same cookies) …
-    assert client.post("/deconnexion", data={"csrf_token": typed["csrf_token"]}).status_code == 302
-    # … then this tab saves: nothing is stored, everything is kept.
-    typed.update({"ECO-3-level": "implante", "ECO-3-comment": "Tapé dans l'autre onglet", "intent": "save"})
+    idle_for(web_app, 31)
+    typed.update({"ECO-3-level": "implante", "ECO-3-comment": "Tapé avant la pause", "intent": "save"})
     response = client.post(url, data=typed)
     assert response.status_code == 302 and urlsplit(response.location).path == "/connexion"
     assert stored_answers(web_app, assessment) == {}
     # Someone else signing in on this browser does not get it …
     add_user(web_app, MEMBRE, "membre", territories=["MTL-NORD"])
     attempt(client, MEMBRE, PASSWORD)
-    assert "Tapé dans l'autre onglet" not in page(client.get(url))
+    assert "Tapé avant la pause" not in page(client.get(url))
+    # … (signing in ended the timed-out session: that person's signing out does not purge it) …
     client.post("/deconnexion", data={"csrf_token": csrf(client)})
     # … and the person who typed it does.
     attempt(client, ADMIN, PASSWORD)
     restored = page(client.get(url))
-    assert "Tapé dans l'autre onglet" in restored and 'name="ECO-3-level" value="implante" checked' in restored
+    assert "Tapé avant la pause" in restored and 'name="ECO-3-level" value="implante" checked' in restored
+
+
+def test_signing_out_keeps_nothing_of_what_another_tab_sends_and_forgets_what_was_kept(web_app, client):
+    assessment = new_assessment(client)
+    url = f"/evaluations/{assessment}/grille"
+    typed = form_fields(client.get(url).get_data(as_text=True))
+    idle_for(web_app, 31)
+    assert client.post(url, data={**typed, "ECO-1-comment": "Gardé un moment", "intent": "save"}).status_code == 302
+    assert len(rows(web_app, PendingForm)) == 1
+    attempt(client, ADMIN, PASSWORD, url=f"/connexion?next={url}")
+    # « Se déconnecter » on purpose: what was kept is forgotten …
+    assert client.post("/deconnexion", data={"csrf_token": csrf(client)}).status_code == 302
+    assert rows(web_app, PendingForm) == []
+    # … and another tab of the same browser (same cookies) that saves afterwards keeps nothing.
+    typed = form_fields(client.get("/connexion").get_data(as_text=True)) | typed
+    response = client.post(url, data={**typed, "ECO-3-comment": "Tapé dans l'autre onglet", "intent": "save"})
+    assert response.status_code == 302 and urlsplit(response.location).path == "/connexion"
+    assert rows(web_app, PendingForm) == [] and stored_answers(web_app, assessment) == {}
+
+
+def test_a_cookie_from_before_signing_out_replayed_keeps_nothing(web_app, client):
+    assessment = new_assessment(client)
+    url = f"/evaluations/{assessment}/grille"
+    typed = form_fields(client.get(url).get_data(as_text=True))
+    old_cookie = client.get_cookie("session").value
+    client.post("/deconnexion", data={"csrf_token": typed["csrf_token"]})
+    for n in range(20):
+        replay = web_app.test_client()
+        replay.set_cookie("session", old_cookie)
+        response = replay.post(url, data={**typed, "ECO-1-comment": "x" * 100_000 + str(n), "intent": "save"})
+        assert response.status_code == 302
+    assert rows(web_app, PendingForm) == []
+
+
+def test_a_disabled_account_gets_nothing_kept_and_loses_what_was(web_app, client):
+    assessment = new_assessment(client)
+    add_user(web_app, MEMBRE, "membre", territories=["MTL-NORD"])
+    url = f"/evaluations/{assessment}/grille"
+    member = sign_in(web_app.test_client(), MEMBRE)
+    typed = form_fields(member.get(url).get_data(as_text=True))
+    idle_for(web_app, 31)
+    assert member.post(url, data={**typed, "ECO-1-comment": "Avant", "intent": "save"}).status_code == 302
+    assert len(rows(web_app, PendingForm)) == 1
+    sign_in(client, ADMIN)
+    assert client.post(f"/admin/comptes/{user_id(web_app, MEMBRE)}/desactiver", data={"csrf_token": csrf(client)}).status_code == 302
+    assert rows(web_app, PendingForm) == []
+    assert member.post(url, data={**typed, "ECO-1-comment": "Après", "intent": "save"}).status_code == 302
+    assert rows(web_app, PendingForm) == []
+
+
+def test_a_few_forms_at_most_are_kept_per_person_the_newest(web_app, client):
+    pages = [f"/evaluations/{new_assessment(client, f'2024-03-{day:02d}', new_territory=day == 10)}/grille"
+             for day in range(10, 16)]
+    typed = {url: form_fields(client.get(url).get_data(as_text=True)) for url in pages}
+    idle_for(web_app, 31)
+    for url in pages:
+        assert client.post(url, data={**typed[url], "ECO-1-comment": f"Sur {url}", "intent": "save"}).status_code == 302
+    assert sorted(r.path for r in rows(web_app, PendingForm)) == sorted(pages[-3:])
 
 
 def test_a_form_posted_by_a_browser_that_was_never_signed_in_is_not_kept(web_app, client):
