@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from . import limits
 from .grid import Grid
+from .text import normalized
 from .models import DRAFT, SECTOR_CODES, STATUSES, SUPERSEDED
 
 FORMAT = "pin-grid/1"
@@ -148,6 +149,18 @@ def _place(loc: tuple) -> str:
     return "".join(parts)
 
 
+def _normalized(value: Any) -> Any:
+    """Every text of the document as the forms take it (text.normalized): one kind of line
+    break, no control characters (which PostgreSQL would refuse)."""
+    if isinstance(value, str):
+        return normalized(value)
+    if isinstance(value, dict):
+        return {normalized(k) if isinstance(k, str) else k: _normalized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalized(v) for v in value]
+    return value
+
+
 def parse_document(text: str | bytes, grid: Grid) -> Document:
     """Check a `pin-grid/1` document against the format and the grid; raise DocumentError."""
     try:
@@ -157,7 +170,7 @@ def parse_document(text: str | bytes, grid: Grid) -> Document:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DocumentError([_("format : « %(format)s » attendu", format=FORMAT)])
     try:
-        document = Document.model_validate(data)
+        document = Document.model_validate(_normalized(data))
     except ValidationError as exc:
         raise DocumentError(
             [f"{_place(tuple(e['loc']))} : {_MESSAGES.get(e['type'], e['msg'])}"

@@ -327,3 +327,19 @@ def test_inconsistent_versions_are_refused_with_their_place_and_nothing_is_impor
     assert json.loads(_run(target, "export-assessments").output)["assessments"] == []
     with target.app_context():
         db.engine.dispose()
+
+
+def test_control_characters_in_an_imported_file_are_removed_as_in_the_forms(app, grid, tmp_path):
+    """A NUL would make PostgreSQL refuse the whole import; it goes, as it does from a form."""
+    document = _document(grid)
+    finalized = document["assessments"][1]
+    finalized["territory"]["name"] = "Montréal\x00-Nord"
+    finalized["participants"][0]["name"] = "A\x00na"
+    finalized["answers"]["ECO-1"]["comment"] = "Ligne 1\r\nLigne 2\x0bLigne 3\x07"
+    result = _run(app, "import-assessments", _write(tmp_path / "nul.json", document))
+    assert result.exit_code == 0, result.output
+    stored = db.session.scalars(select(Assessment).where(Assessment.date == dt.date(2024, 3, 14))
+                                .order_by(Assessment.id)).all()
+    mine = next(a for a in stored if a.territory.code == "MTL-NORD")
+    assert mine.territory.name == "Montréal-Nord" and mine.participants[0].name == "Ana"
+    assert mine.answers_by_item["ECO-1"].comment == "Ligne 1\nLigne 2\nLigne 3"
