@@ -140,7 +140,9 @@ def _check_input() -> None:
     """Where all input enters: a body that is not a form is refused (415) before any form reads
     it; control characters in the address are refused (400); in what a form sends they are
     removed (text pasted from a word processor may carry some: it is not lost for that)."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype and request.mimetype not in FORM_BODIES:
+    # No page of the app sends a file: a file part would reach a text field as an object.
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
+            request.mimetype and request.mimetype not in FORM_BODIES or request.files):
         raise RefusedInput(415, _l("Format d'envoi non accepté"), _l(
             "Grille PIN n'accepte que les formulaires envoyés par ses propres pages. "
             "Revenez à la page précédente et utilisez son bouton « Enregistrer »."))
@@ -150,7 +152,8 @@ def _check_input() -> None:
             "L'adresse de la page contient des caractères invisibles qui ne peuvent pas y figurer. "
             "Revenez à l'accueil et suivez les liens de l'application."))
     sent = list(request.form.items(multi=True))
-    cleaned = [(normalized(k), normalized(v)) for k, v in sent]
+    # A part without a usable name (werkzeug gives it None) is no field of any form: dropped.
+    cleaned = [(normalized(k), normalized(v)) for k, v in sent if isinstance(k, str)]
     if cleaned != sent:
         request.form = ImmutableMultiDict(cleaned)
 

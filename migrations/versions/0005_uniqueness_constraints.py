@@ -22,7 +22,7 @@ def _name_key(name: str) -> str:
     # As pin_grid.services.territories.name_key on the day of this migration (kept here: a
     # migration must not change when the app's code does).
     decomposed = unicodedata.normalize("NFKD", " ".join(name.split()))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()[:200]
 
 
 def _refuse_duplicates(conn) -> None:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import limits
 from ..extensions import db
 from ..models import Answer, Assessment, Organization, Territory, assessment_organization
 from ..transactions import retrying
@@ -55,9 +56,10 @@ def organizations_of(territory_ids: set[int] | None = None) -> list[Organization
 
 
 def name_key(name: str) -> str:
-    """How two organisation names are compared: regardless of accents, case and spacing."""
+    """How two organisation names are compared: regardless of accents, case and spacing. Some
+    characters expand when decomposed (« ﷺ » into 18): the key keeps its column's length."""
     decomposed = unicodedata.normalize("NFKD", " ".join(name.split()))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()[:limits.NAME]
 
 
 def organization_named(name: str, sector: str = "autre") -> Organization:

@@ -200,3 +200,26 @@ def test_the_last_active_administrator_cannot_be_disabled_nor_demoted(web_app, c
     response = client.post(url, data={**form_fields(client.get(url).get_data(as_text=True)), "role": "membre"})
     assert response.status_code == 302
     assert _role_and_activity(web_app, second) == ("membre", True)
+
+
+def test_an_organisation_name_whose_key_expands_past_its_column_is_stored(any_app):
+    """« ﷺ » decomposes into 18 characters: 12 of them made a 216-character key, which
+    PostgreSQL refused (a 500)."""
+    client = sign_in(any_app.test_client(), ADMIN)
+    t = token(client)
+    client.post("/territoires/nouveau", data={"csrf_token": t, "code": "MTL-NORD", "name": "Nord", "region": "Mtl"})
+    response = client.post("/evaluations/nouvelle", data={"csrf_token": t, "territory": "1", "date": "2024-03-14",
+                                                          "perspective": "ﷺ" * 12})
+    assert response.status_code == 302, page(response)
+    with any_app.app_context():
+        assert services.get_assessment(int(response.location.split("/")[2])).perspective.name == "ﷺ" * 12
+        db.session.remove()
+
+
+@pytest.mark.parametrize("body", [
+    b'--x\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--x--\r\n',  # a part without a name
+    b'--x\r\nContent-Disposition: form-data; name="email"; filename="a.txt"\r\n\r\nfichier\r\n--x--\r\n',
+], ids=["nameless-part", "file-part"])
+def test_multipart_parts_no_page_sends_are_refused_or_dropped(web_app, body):
+    response = web_app.test_client().post("/connexion", data=body, content_type="multipart/form-data; boundary=x")
+    assert response.status_code in (302, 400, 415)
