@@ -11,6 +11,7 @@ read from pin_grid/access.py.
 """
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
@@ -36,6 +37,13 @@ MTL_SECRET, LAV_SECRET = "Note montréalaise 1234", "Secret lavallois 5678"
 LAV_DRAFT_SECRET = "Brouillon lavallois 9012"
 # Nothing of the other territory may reach someone who may not read it.
 LAV_WORDS = (LAV_NAME, LAV_SECRET, LAV_DRAFT_SECRET, "LAV-01")
+# Who met in each territory's assessments (every record of build_world names them): no page
+# shows them to someone outside that territory's scope.
+PEOPLE = {"own": ("Personne-MTL-NORD", "Organisme-MTL-NORD"), "other": ("Personne-LAV-01", "Organisme-LAV-01")}
+# The pages without an id, as each role receives them (200, or the refusal of its role).
+PAGES = ("/", "/evaluations/nouvelle", "/evaluations/nouvelle?territoire={lav}", "/comparaison/",
+         "/comparaison/?annee=2024", "/comparaison/?annee=2024&region=Laval", "/comparaison/?annee=2025",
+         "/territoires/nouveau", "/admin/comptes", "/mot-de-passe")
 
 ANY_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
@@ -48,7 +56,9 @@ def csrf(client) -> str:
 def _record(grid, code, name, region, date, status, levels, comment):
     return {
         "territory": {"code": code, "name": name, "region": region}, "date": date, "perspective": None,
-        "status": status, "grid_version": grid.version, "participants": [], "organizations": [],
+        "status": status, "grid_version": grid.version,
+        "participants": [{"name": f"Personne-{code}", "role": "intervenante", "sector": "cisss"}],
+        "organizations": [{"name": f"Organisme-{code}", "sector": "communautaire"}],
         "answers": {i: {"level": lv, "comment": comment if n == 0 else "", "priority": False, "action": "",
                         "action_owner": "", "action_due": None} for n, (i, lv) in enumerate(levels.items())},
     }
@@ -247,6 +257,14 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
     assert {c[0].endpoint for c in cases} >= {e for e, _ in EXPECTED}
 
     problems = []
+    # The people and organisations of the territories outside this role's scope: on no page.
+    hidden = [name for side, names in PEOPLE.items() if side not in IN_SCOPE[role] for name in names]
+    seen = []
+    for url in (p.format(**world) for p in PAGES):
+        response = client.get(url)
+        seen.append(page(response))
+        if leaked := [w for w in hidden if w in seen[-1]]:
+            problems.append(f"{role} GET {url}: {response.status_code} page shows {leaked}")
     for rule, method, side, state, values in cases:
         url = rule.build({**URL_VALUES, **values})[1]
         if method == "GET":
@@ -256,11 +274,18 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
         wanted = expected_status(role, rule.endpoint, method, side, state)
         if response.status_code != wanted:
             problems.append(f"{role} {method} {url} ({side} {state}): {response.status_code}, expected {wanted}")
+        text = page(response)
+        seen.append(text)
         if response.status_code in (403, 404) or side == "other" and role != "admin":
-            text = page(response)
             leaked = [w for w in LAV_WORDS if w in text]
             if leaked:
                 problems.append(f"{role} {method} {url}: {response.status_code} page shows {leaked}")
+        if leaked := [w for w in hidden if w in text]:
+            problems.append(f"{role} {method} {url}: {response.status_code} page shows {leaked}")
+    # … while those of the territories in scope are shown (the check above is not empty-handed).
+    unseen = [name for side in IN_SCOPE[role] for name in PEOPLE[side] if not any(name in text for text in seen)]
+    if unseen:
+        problems.append(f"{role}: no page shows {unseen}")
     assert not problems, "\n".join(problems)
 
 
@@ -386,6 +411,39 @@ def test_membre_may_not_start_or_move_an_assessment_into_another_territory(web_a
     response = client.post("/evaluations/nouvelle", data={"csrf_token": token, "territory": str(world["mtl"]),
                                                           "date": "2025-03-01"})
     assert response.status_code == 302, page(response)
+
+
+DATALIST = re.compile(r'<datalist id="organization-names">(.*?)</datalist>', re.S)
+
+
+def suggested_organizations(response) -> set[str]:
+    """The organisation names the page suggests (its <datalist>)."""
+    assert response.status_code == 200, response.status_code
+    found = DATALIST.search(response.get_data(as_text=True))
+    assert found, "no organisation suggestions on the page"
+    return {html.unescape(name) for name in re.findall(r'<option value="([^"]*)"', found.group(1))}
+
+
+def test_organisation_suggestions_are_those_met_in_one_s_own_territories(web_app, world, grid, tmp_path, browser):
+    """« Commencer une évaluation » and « Modifier les renseignements » suggest the organisations
+    met in the assessments of one's territories (present, or the point of view of one), and no
+    other territory's."""
+    everything = {i: "implante" for i in grid.items}
+    records = []
+    for code, name, region in (("MTL-NORD", MTL_NAME, "Montréal"), ("LAV-01", LAV_NAME, "Laval")):
+        record = _record(grid, code, name, region, "2024-06-01", "finalized", everything, "")
+        record["perspective"] = {"organization": f"Point-de-vue-{code}"}
+        records.append(record)
+    import_document(web_app, tmp_path / "perspectives.json", records)
+    mtl = {"Organisme-MTL-NORD", "Point-de-vue-MTL-NORD"}
+    lav = {"Organisme-LAV-01", "Point-de-vue-LAV-01"}
+    victim = sign_in(web_app.test_client(), VICTIM)
+    for client, draft, expected in [(browser(MEMBRE), world["own_draft"], mtl),
+                                    (browser(COORD), world["own_draft"], mtl),
+                                    (victim, world["other_draft"], lav),
+                                    (browser(ADMIN), world["own_draft"], mtl | lav)]:
+        for url in ("/evaluations/nouvelle", f"/evaluations/{draft}/details"):
+            assert suggested_organizations(client.get(url)) == expected, url
 
 
 ROW_LABEL = re.compile(r"Territoire ([0-9A-F]{6})\b")
