@@ -175,13 +175,26 @@ def import_document(app, path, assessments):
     return result
 
 
-@pytest.fixture
-def web_app(sqlite_url):
-    app = make_app(sqlite_url)
+def app_with_admin(url):
+    """The app on `url` with an administrator, for a test client (no app context held open:
+    each request has its own, as in production)."""
+    app = make_app(url)
     add_user(app, ADMIN, "admin")
     yield app
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def web_app(sqlite_url):
+    yield from app_with_admin(sqlite_url)
+
+
+@pytest.fixture
+def web_app_on_each_database(db_url):
+    """`web_app` on SQLite and on PostgreSQL."""
+    yield from app_with_admin(db_url)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from pin_grid import services
 from pin_grid.extensions import db
 
-from .conftest import ADMIN, PASSWORD, add_user, make_app, sign_in
+from .conftest import ADMIN, add_user, sign_in
 from .test_web import assessment_id, form_fields, grid_post, page, token, visible  # noqa: F401 (fixture)
 
 OTHER = "coord.laval@cisss.example"
@@ -63,13 +63,8 @@ def test_the_refusal_speaks_english_when_chosen(web_app):
 # --- D4: control characters, on both databases ---------------------------------------------
 
 @pytest.fixture
-def any_app(db_url):
-    app = make_app(db_url)
-    add_user(app, ADMIN, "admin")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def any_app(web_app_on_each_database):
+    return web_app_on_each_database
 
 
 def test_a_nul_byte_in_any_text_field_is_removed_and_nothing_else_is_lost(any_app):
