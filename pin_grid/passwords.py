@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from zxcvbn import matching, scoring, time_estimates
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from .text import without_accents
 
 MIN_PASSWORD_LENGTH = 12
 MIN_SCORE = 3  # zxcvbn's « safely unguessable »: about 10^8 guesses or more
@@ -77,8 +78,7 @@ TOO_EASY = _l("Ce mot de passe est trop facile à deviner : allongez-le ou méla
 
 def strip_accents(text: str) -> str:
     """« Été » -> « Ete »; « œ » and « æ » become « oe » and « ae »."""
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return without_accents(text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE"))
 
 
 def _forms(word: str) -> tuple[str, ...]:

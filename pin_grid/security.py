@@ -104,7 +104,8 @@ def _load_user(user_id: str):
     if expired:
         # Which session this browser had, until someone signs in: while that session has only
         # timed out (not signed out, account still active), what is typed is kept for its owner.
-        session[ENDED_SESSION] = session.pop("sid", None)
+        session.pop("sid", None)
+        session[ENDED_SESSION] = token
     return user
 
 

@@ -1,9 +1,11 @@
 """Text as it enters the app (forms, addresses, imported files): one kind of line break, and no
 invisible control characters. PostgreSQL refuses the NUL character outright; the others are
-noise that text pasted from a word processor sometimes carries."""
+noise that text pasted from a word processor sometimes carries. And text compared without its
+accents (organisation names, passwords)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Browsers send a textarea's line breaks as CR LF (while scripts read LF); word processors
 # paste vertical tabs and form feeds; Unicode has its own separators: all become one LF, so
@@ -20,3 +22,8 @@ def has_control_characters(text: str) -> bool:
 def normalized(text: str) -> str:
     """`text` with every line break an LF and every other control character removed."""
     return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+def without_accents(text: str) -> str:
+    """« Été » -> « Ete »: letters without their accents (compatibility forms decomposed too)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

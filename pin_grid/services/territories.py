@@ -1,8 +1,6 @@
 """Territories and partner organisations: look-ups and creation."""
 from __future__ import annotations
 
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -10,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import limits
 from ..extensions import db
 from ..models import Answer, Assessment, Organization, Territory, assessment_organization
+from ..text import without_accents
 from ..transactions import retrying
 from .errors import Conflict, NotFound
 
@@ -58,8 +57,7 @@ def organizations_of(territory_ids: set[int] | None = None) -> list[Organization
 def name_key(name: str) -> str:
     """How two organisation names are compared: regardless of accents, case and spacing. Some
     characters expand when decomposed (« ﷺ » into 18): the key keeps its column's length."""
-    decomposed = unicodedata.normalize("NFKD", " ".join(name.split()))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()[:limits.NAME]
+    return without_accents(" ".join(name.split())).casefold()[:limits.NAME]
 
 
 def organization_named(name: str, sector: str = "autre") -> Organization:

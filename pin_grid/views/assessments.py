@@ -111,14 +111,15 @@ def details(assessment):
     return _details_page(form, assessment)
 
 
+def _statement_data(answer: AnswerData) -> dict:
+    """A statement's form data: the answer and the fingerprint it was read with."""
+    return {**answer.__dict__, "base": answer.fingerprint()}
+
+
 def _stored_data(assessment) -> dict:
     """The grid form's initial data: each stored answer and the fingerprint it was read with."""
     stored = assessment.answers_by_item
-    data = {}
-    for item_id in current_grid().items:
-        answer = AnswerData.of(stored.get(item_id))
-        data[item_id] = {**answer.__dict__, "base": answer.fingerprint()}
-    return data
+    return {item_id: _statement_data(AnswerData.of(stored.get(item_id))) for item_id in current_grid().items}
 
 
 def _over_stored(recovered: MultiDict, stored: dict) -> MultiDict:
@@ -195,7 +196,7 @@ def save_grid(assessment):
         form[conflict.item_id].form.base.data = conflict.theirs.fingerprint()
     # What the person left untouched and someone else changed meanwhile shows as it is now.
     for item_id, theirs in result.changed_by_others.items():
-        form[item_id].form.process(None, data={**theirs.__dict__, "base": theirs.fingerprint()})
+        form[item_id].form.process(None, data=_statement_data(theirs))
     if result.conflicts:
         return _grid_page(assessment, form, status=409, conflicts=result.conflicts, unknown_items=unknown_items)
     if not valid or unknown_items:

@@ -104,7 +104,11 @@ def users():
         else:
             flash(_("Compte créé pour %(email)s.", email=form.email.data), "success")
             return redirect(url_for(".users"))
-    return render_template("users.html", form=form, users=accounts.all_users(), toggle=ConfirmForm()), form_status(form)
+    return _users_page(form, form_status(form))
+
+
+def _users_page(form, status: int):
+    return render_template("users.html", form=form, users=accounts.all_users(), toggle=ConfirmForm()), status
 
 
 @bp.route("/admin/comptes/<int:user_id>", methods=["GET", "POST"])
@@ -143,8 +147,7 @@ def set_active(user_id: int, change: str):
         user = accounts.set_active(user_id, change == "activer", actor=current_user.email)
     except services.ServiceError as exc:
         flash(str(exc.message), "error")
-        return render_template("users.html", form=_user_form(), users=accounts.all_users(),
-                               toggle=ConfirmForm()), exc.status
+        return _users_page(_user_form(), exc.status)
     flash(_("Compte %(email)s activé.", email=user.email) if user.active
           else _("Compte %(email)s désactivé : ses sessions sont terminées.", email=user.email), "success")
     return redirect(url_for(".users"))
