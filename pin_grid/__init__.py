@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request
 from flask_babel.speaklater import LazyString
 
-from . import access, cli, limits, security
+from . import access, cli, limits, security, text
 from .config import INSTANCE, ROOT, Config
 from .context import current_grid, current_locale
 from .extensions import babel, csrf, db, migrate
@@ -65,14 +65,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    def tr(text) -> str:
+    def tr(bilingual) -> str:
         """A bilingual text of the grid in the language of the page."""
-        return text.get(current_locale())
+        return bilingual.get(current_locale())
 
     # Templates ask `access` what the person may do (never a role string) and read `limits`.
     app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=current_locale, access=access, limits=limits,
                                  role_label=lambda role: ROLE_LABELS.get(role, role),
                                  sector_label=journal.sector_label)
+    # A page of thousands of scores looks its language up once and passes it (`locale()`).
+    app.jinja_env.filters["one_decimal"] = lambda value, language=None: text.one_decimal(value, language or current_locale())
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel's lazy strings pass for safe markup; a message may quote what someone typed
     # (« Niveau inconnu : « … » »), so they are escaped like any other text.

@@ -90,14 +90,32 @@ def symbol_from_z(z: float) -> str:
     return "="
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Mean and population standard deviation of the scores a cohort has for one measure."""
+
+    mean: float
+    deviation: float
+
+
+def spread_of(scores: Iterable[float | None]) -> Spread | None:
+    """The spread of the scores that exist (None: no score at all)."""
+    present = [s for s in scores if s is not None]
+    if not present:
+        return None
+    return Spread(statistics.fmean(present), statistics.pstdev(present))
+
+
+def symbol_in(score: float, spread: Spread | None) -> str:
+    """Symbol of `score` by its z-score in a cohort's spread; « = » when the cohort does not vary."""
+    if spread is None or spread.deviation == 0:
+        return "="
+    return symbol_from_z((score - spread.mean) / spread.deviation)
+
+
 def cohort_symbol(score: float, cohort_scores: Sequence[float]) -> str:
     """Symbol of `score` by its z-score in the cohort (population standard deviation)."""
-    if not cohort_scores:
-        return "="
-    deviation = statistics.pstdev(cohort_scores)
-    if deviation == 0:
-        return "="
-    return symbol_from_z((score - statistics.fmean(cohort_scores)) / deviation)
+    return symbol_in(score, spread_of(cohort_scores))
 
 
 def absolute_symbol(score: float, bands: Mapping[str, float] = DEFAULT_BANDS) -> str:
@@ -115,6 +133,26 @@ def absolute_symbol(score: float, bands: Mapping[str, float] = DEFAULT_BANDS) ->
 
 
 @dataclass(frozen=True)
+class CohortStatistics:
+    """What a cohort's symbols are measured against, computed once for all its members: the
+    spread of each component's scores and of the ensembles (DESIGN.md §4)."""
+
+    size: int
+    components: dict[str, Spread | None]  # component theme id -> spread of the scores it has
+    ensemble: Spread | None
+
+
+def cohort_statistics(sheets: Sequence[Mapping[str, float | None]]) -> CohortStatistics:
+    """Statistics of a cohort from each member's component scores (theme id -> score)."""
+    theme_ids = dict.fromkeys(theme_id for sheet in sheets for theme_id in sheet)
+    return CohortStatistics(
+        size=len(sheets),
+        components={theme_id: spread_of(sheet.get(theme_id) for sheet in sheets) for theme_id in theme_ids},
+        ensemble=spread_of(ensemble(sheet.values()) for sheet in sheets),
+    )
+
+
+@dataclass(frozen=True)
 class Reference:
     """What symbols are measured against: the year's cohort, or the absolute bands."""
 
@@ -122,12 +160,12 @@ class Reference:
     cohort_size: int
     bands: Mapping[str, float]
 
-    def symbol(self, score: float | None, cohort_scores: Sequence[float | None]) -> str | None:
+    def symbol(self, score: float | None, spread: Spread | None) -> str | None:
         if score is None:
             return None
         if self.kind == "absolute":
             return absolute_symbol(score, self.bands)
-        return cohort_symbol(score, [s for s in cohort_scores if s is not None])
+        return symbol_in(score, spread)
 
 
 def reference_for(cohort_size: int, min_cohort: int = 5, bands: Mapping[str, float] = DEFAULT_BANDS) -> Reference:
@@ -179,18 +217,16 @@ class Standing:
 
 def standing(
     scores: Mapping[str, float | None],
-    cohort: Sequence[Mapping[str, float | None]],
+    cohort: CohortStatistics,
     reference: Reference,
 ) -> Standing:
-    """Compare the component `scores` of one assessment with those of the cohort.
+    """Compare the component `scores` of one assessment with the statistics of its cohort.
 
-    `scores` and each cohort member map the component theme ids to their scores; structures
-    are not components and are not passed here.
+    `scores` maps the component theme ids to their scores; structures are not components and
+    are not passed here.
     """
-    symbols = {
-        theme_id: reference.symbol(score, [member.get(theme_id) for member in cohort])
-        for theme_id, score in scores.items()
-    }
+    symbols = {theme_id: reference.symbol(score, cohort.components.get(theme_id))
+               for theme_id, score in scores.items()}
     overall = ensemble(scores.values())
-    overall_symbol = reference.symbol(overall, [ensemble(member.values()) for member in cohort])
+    overall_symbol = reference.symbol(overall, cohort.ensemble)
     return Standing(symbols, overall, overall_symbol, classify_profile(symbols, overall_symbol))

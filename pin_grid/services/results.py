@@ -7,13 +7,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
 from .. import scoring
 from ..extensions import db
 from ..grid import Grid, Theme
-from ..models import FINALIZED, Answer, Assessment
+from ..models import FINALIZED, Answer, Assessment, Territory
 from .assessments import previous_assessment
 
 @dataclass(frozen=True)
@@ -73,23 +72,56 @@ def _component_scores(results: AssessmentResults) -> dict[str, float | None]:
     return {t.theme.id: t.score.score for t in results.components}
 
 
-def cohort(year: int) -> list[Assessment]:
+@dataclass(frozen=True)
+class TerritoryRow:
+    id: int
+    code: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class CohortMember:
+    """A cohort's assessment as plain values (a comparison of 5,000 territories builds no ORM object)."""
+
+    id: int
+    date: dt.date
+    territory: TerritoryRow
+
+
+def _in_cohort(year: int) -> tuple:
+    return (Assessment.status == FINALIZED, Assessment.perspective_id.is_(None),
+            Assessment.date >= dt.date(year, 1, 1), Assessment.date <= dt.date(year, 12, 31))
+
+
+def cohort(year: int) -> list[CohortMember]:
     """The latest finalised collective assessment of every territory dated in `year`."""
-    candidates = db.session.scalars(
-        select(Assessment)
-        .where(
-            Assessment.status == FINALIZED,
-            Assessment.perspective_id.is_(None),
-            Assessment.date >= dt.date(year, 1, 1),
-            Assessment.date <= dt.date(year, 12, 31),
-        )
-        .options(selectinload(Assessment.answers), selectinload(Assessment.territory))
+    rows = db.session.execute(
+        select(Assessment.id, Assessment.date, Territory.id, Territory.code, Territory.name, Territory.region)
+        .join(Territory, Territory.id == Assessment.territory_id)
+        .where(*_in_cohort(year))
         .order_by(Assessment.date, Assessment.id)
     )
-    latest: dict[int, Assessment] = {}
-    for assessment in candidates:
-        latest[assessment.territory_id] = assessment  # ordered by date: the last one wins
+    latest: dict[int, CohortMember] = {}
+    for id_, date, territory_id, code, name, region in rows:
+        # Ordered by date: the last one wins.
+        latest[territory_id] = CohortMember(id_, date, TerritoryRow(territory_id, code, name, region))
     return list(latest.values())
+
+
+def _cohort_levels(year: int, members: list[CohortMember]) -> dict[int, dict[str, str | None]]:
+    """The level of each statement of each member, read as plain rows."""
+    wanted = {m.id for m in members}
+    levels: dict[int, dict[str, str | None]] = {m.id: {} for m in members}
+    rows = db.session.execute(
+        select(Answer.assessment_id, Answer.item_id, Answer.level)
+        .join(Assessment, Assessment.id == Answer.assessment_id)
+        .where(*_in_cohort(year))
+    )
+    for assessment_id, item_id, level in rows:
+        if assessment_id in wanted:  # an earlier assessment of the year is not a member
+            levels[assessment_id][item_id] = level
+    return levels
 
 
 def comparison_years() -> list[int]:
@@ -102,7 +134,7 @@ def comparison_years() -> list[int]:
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    assessment: Assessment
+    assessment: CohortMember
     results: AssessmentResults
     standing: scoring.Standing
 
@@ -131,25 +163,64 @@ def _reference(cohort_size: int, grid: Grid) -> scoring.Reference:
     return scoring.reference_for(cohort_size, grid.comparison.min_cohort, grid.comparison.absolute_bands)
 
 
+@dataclass(frozen=True)
+class _ScoredCohort:
+    """What a cohort's levels give: each member's results and the cohort's statistics."""
+
+    results: dict[int, AssessmentResults]  # by assessment id
+    statistics: scoring.CohortStatistics
+
+
+# A finalised assessment's levels never change (a correction is a new assessment that supersedes
+# it), so a cohort's scores are kept, per process, under what identifies the finalised
+# assessments of its year: their number, ids, versions and latest finalisation. An assessment
+# finalised, revised or imported in that year changes that key, and the cohort is scored again.
+# Only scores are kept: names and regions are read at each request.
+_KEPT_COHORTS = 8
+_scored_cohorts: dict[tuple, _ScoredCohort] = {}
+
+
+def _cohort_key(year: int, grid: Grid) -> tuple:
+    state = db.session.execute(
+        select(func.count(), func.max(Assessment.id), func.sum(Assessment.id), func.sum(Assessment.version),
+               func.max(Assessment.updated_at))
+        .where(*_in_cohort(year))
+    ).one()
+    return (str(db.engine.url), id(grid), grid.version, year, tuple(state))
+
+
+def _scored_cohort(year: int, grid: Grid, members: list[CohortMember] | None = None) -> _ScoredCohort:
+    key = _cohort_key(year, grid)
+    scored = _scored_cohorts.get(key)
+    if scored is None or (members is not None and any(m.id not in scored.results for m in members)):
+        members = cohort(year) if members is None else members
+        levels = _cohort_levels(year, members)
+        results = {m.id: score_levels(levels[m.id], grid) for m in members}
+        scored = _ScoredCohort(results, scoring.cohort_statistics([_component_scores(r) for r in results.values()]))
+        while len(_scored_cohorts) >= _KEPT_COHORTS:
+            _scored_cohorts.pop(next(iter(_scored_cohorts)))
+        _scored_cohorts[key] = scored
+    return scored
+
+
 def compare_year(year: int, grid: Grid) -> Comparison:
     members = cohort(year)
-    results = [results_of(a, grid) for a in members]
-    sheets = [_component_scores(r) for r in results]
+    scored = _scored_cohort(year, grid, members)
     reference = _reference(len(members), grid)
-    rows = [
-        ComparisonRow(a, r, scoring.standing(sheet, sheets, reference))
-        for a, r, sheet in zip(members, results, sheets)
-    ]
+    rows = []
+    for member in members:
+        results = scored.results[member.id]
+        rows.append(ComparisonRow(member, results,
+                                  scoring.standing(_component_scores(results), scored.statistics, reference)))
     rows.sort(key=lambda row: (row.assessment.territory.name.casefold(), row.assessment.territory.code))
     return Comparison(year, reference, rows)
 
 
 def standing_of(assessment: Assessment, results: AssessmentResults, grid: Grid) -> tuple[scoring.Standing, scoring.Reference]:
     """An assessment's symbols and profile against the cohort of its year."""
-    members = cohort(assessment.date.year)
-    sheets = [_component_scores(results_of(a, grid)) for a in members]
-    reference = _reference(len(members), grid)
-    return scoring.standing(_component_scores(results), sheets, reference), reference
+    scored = _scored_cohort(assessment.date.year, grid)
+    reference = _reference(scored.statistics.size, grid)
+    return scoring.standing(_component_scores(results), scored.statistics, reference), reference
 
 
 # --- Yearly follow-up ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pin_grid.scoring import (
     SYMBOLS,
     absolute_symbol,
     classify_profile,
+    cohort_statistics,
     cohort_symbol,
     reference_for,
     standing,
@@ -155,7 +156,7 @@ def _sheet(*scores):
 def test_standing_in_a_cohort():
     cohort = [_sheet(80, 80, 80, 80, 80), _sheet(60, 60, 60, 60, 60), _sheet(70, 70, 70, 70, 70),
               _sheet(70, 70, 70, 70, 70), _sheet(70, 70, 70, 70, 70)]
-    result = standing(cohort[0], cohort, reference_for(len(cohort)))
+    result = standing(cohort[0], cohort_statistics(cohort), reference_for(len(cohort)))
     # mean 70, population sd √40 ≈ 6.32: 80 is z ≈ 1.58
     assert set(result.symbols.values()) == {"+"}
     assert result.ensemble == 80.0 and result.ensemble_symbol == "+"
@@ -164,14 +165,14 @@ def test_standing_in_a_cohort():
 
 def test_standing_with_a_missing_component_has_no_ensemble_and_no_profile():
     cohort = [_sheet(80, 80, 80, 80, None)] + [_sheet(70, 70, 70, 70, 70)] * 4
-    result = standing(cohort[0], cohort, reference_for(len(cohort)))
+    result = standing(cohort[0], cohort_statistics(cohort), reference_for(len(cohort)))
     assert result.symbols["actions_parents"] is None
     assert result.ensemble is None and result.ensemble_symbol is None and result.profile is None
 
 
 def test_standing_against_the_absolute_bands_in_a_small_cohort():
     cohort = [_sheet(95, 80, 50, 30, 10)]
-    result = standing(cohort[0], cohort, reference_for(1))
+    result = standing(cohort[0], cohort_statistics(cohort), reference_for(1))
     assert list(result.symbols.values()) == ["++", "+", "=", "-", "--"]
     assert result.ensemble == 53.0 and result.ensemble_symbol == "="
     assert result.profile.subprofile == "avec_difficultes"
@@ -182,3 +183,30 @@ def test_floating_point_noise_does_not_cross_a_band_edge():
     assert symbol_from_z(-1.9999999999999996) == "--"
     assert absolute_symbol(74.99999999999999) == "+"
     assert absolute_symbol(14.999999999999998) == "-"
+
+
+def test_cohort_statistics_leave_out_missing_scores_and_count_every_member():
+    cohort = [_sheet(80, 60, 50, 40, None), _sheet(60, 60, 50, 40, 70), _sheet(None, 60, 50, 40, 90)]
+    stats = cohort_statistics(cohort)
+    assert stats.size == 3
+    assert stats.components["ecosystemique"].mean == 70 and stats.components["ecosystemique"].deviation == 10
+    assert stats.components["participative"].deviation == 0
+    assert stats.components["actions_parents"].mean == 80
+    # Only the member with every component has an ensemble.
+    assert stats.ensemble.mean == 56 and stats.ensemble.deviation == 0
+    assert cohort_statistics([_sheet(None, None, None, None, None)]).ensemble is None
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 100).map(float)), min_size=5, max_size=5),
+                min_size=1, max_size=12))
+def test_statistics_computed_once_give_the_symbols_of_each_member_against_the_others(rows):
+    """The cohort's spread is computed once; each member's symbols are those of its score
+    against every member's scores, as the rule says."""
+    cohort = [_sheet(*row) for row in rows]
+    reference = reference_for(len(cohort), min_cohort=1)
+    stats = cohort_statistics(cohort)
+    for sheet in cohort:
+        result = standing(sheet, stats, reference)
+        for theme_id, score in sheet.items():
+            expected = None if score is None else cohort_symbol(score, [m[theme_id] for m in cohort if m[theme_id] is not None])
+            assert result.symbols[theme_id] == expected

@@ -1,5 +1,6 @@
 """The scoring rules of DESIGN.md §4, on their own (no app, no database)."""
 import ast
+import random
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,17 @@ def test_scoring_imports_neither_flask_nor_sqlalchemy():
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {m for m in imported if m.split(".")[0] in {"flask", "flask_sqlalchemy", "sqlalchemy"}}
+
+
+@pytest.mark.parametrize("locale", ["fr_CA", "en"])
+def test_scores_are_written_as_babel_writes_them(locale):
+    """The fast one-decimal formatting of scores gives Babel's text, ties and signs included."""
+    from babel.numbers import format_decimal
+
+    from pin_grid.text import one_decimal
+
+    rng = random.Random(7)
+    values = [0, 100, 62.25, 62.35, 0.05, 0.15, 99.95, -2.25, -0.04, 1e-9, 33.333333333333336, 66.66666666666667]
+    values += [rng.uniform(-100, 100) for _ in range(2000)] + [round(rng.uniform(0, 100), 2) for _ in range(2000)]
+    for value in values:
+        assert one_decimal(value, locale) == format_decimal(value, "0.0", locale=locale), value
