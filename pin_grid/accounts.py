@@ -82,12 +82,15 @@ def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[Us
     its row exists, the account is active and it was used within `idle_minutes`."""
     if not token:
         return None, False
-    row = db.session.get(UserSession, _token_hash(token))
-    if row is None or str(row.user_id) != str(user_id):
+    found = db.session.execute(  # the session and its account in one statement: read on every request
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _token_hash(token))
+    ).first()
+    if found is None or str(found[0].user_id) != str(user_id):
         return None, True
+    row, user = found
     now = dt.datetime.now(dt.timezone.utc)
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active or not user.password_hash:
+    if not user.active or not user.password_hash:
         return None, True
     if _aware(row.last_seen_at) + dt.timedelta(minutes=idle_minutes) < now:
         # The row stays (until the next sign-in, or two days): what this person goes on typing

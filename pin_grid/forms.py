@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
@@ -270,6 +271,8 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
             return self.base.data or BLANK_BASE
 
     class GridForm(FlaskForm):
+        Statement = AnswerForm  # one statement alone: `Statement(formdata, prefix=item_id)`
+
         def answers(self) -> dict[str, AnswerData]:
             return {item_id: self[item_id].form.answer() for item_id in grid.items}
 
@@ -288,6 +291,39 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
     for item_id in grid.items:
         setattr(GridForm, item_id, FormField(AnswerForm, separator="-"))
     return GridForm
+
+
+@dataclass(frozen=True)
+class StatementFields:
+    """What the inputs of one statement show, as plain text: the grid page renders its 24
+    statements from these, without building a form when nothing was sent."""
+
+    level: str = ""
+    comment: str = ""
+    priority: bool = False
+    action: str = ""
+    action_owner: str = ""
+    action_due: str = ""
+    confirm: bool = False
+    base: str = ""
+    errors: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def stored(cls, answer: AnswerData) -> StatementFields:
+        """A stored answer, and the version it is read at (what the next save is based on)."""
+        return cls(answer.level or "", answer.comment, answer.priority, answer.action, answer.action_owner,
+                   answer.action_due.isoformat() if answer.action_due else "", base=answer.fingerprint())
+
+    @classmethod
+    def typed(cls, statement: Form) -> StatementFields:
+        """A statement's sub-form after a submission: the text as typed, even where it is invalid."""
+        return cls(statement.level.data or "", statement.comment._value(), bool(statement.priority.data),
+                   statement.action._value(), statement.action_owner._value(), statement.action_due._value(),
+                   bool(statement.confirm.data), statement.base.data or "", statement.errors)
+
+
+def typed_statements(form: FlaskForm, grid: Grid) -> dict[str, StatementFields]:
+    return {item_id: StatementFields.typed(form[item_id].form) for item_id in grid.items}
 
 
 # --- Accounts -----------------------------------------------------------------------------

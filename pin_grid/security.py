@@ -23,7 +23,7 @@ from .extensions import db, login_manager
 from .models import PendingForm, utcnow
 from .services import record_event
 from .text import has_control_characters, normalized
-from .transactions import write_transaction
+from .transactions import begin_writing, write_transaction
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "main.set_language"}
@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_sign_in_needed)
     app.before_request(_check_input)  # first: nothing below reads a body or a text it would refuse
+    app.before_request(_begin_writing_if_marked)  # before the sign-in check reads the session
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
 
@@ -157,6 +158,11 @@ def _check_input() -> None:
     cleaned = [(normalized(k), normalized(v)) for k, v in sent if isinstance(k, str)]
     if cleaned != sent:
         request.form = ImmutableMultiDict(cleaned)
+
+
+def _begin_writing_if_marked() -> None:
+    if request.method == "POST" and getattr(current_app.view_functions.get(request.endpoint), "one_write_transaction", False):
+        begin_writing()
 
 
 def _require_sign_in():

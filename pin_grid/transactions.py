@@ -17,6 +17,7 @@ from .extensions import db
 
 T = TypeVar("T")
 _WRITING = "pin_grid.writing"
+_BEGUN_FOR_WRITING = "pin_grid.begun_for_writing"
 # PostgreSQL's serialisation failure and deadlock: the transaction can simply be run again.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
@@ -31,15 +32,17 @@ def write_transaction() -> Iterator[None]:
     that a concurrent writer in another process waits its turn instead of failing; on PostgreSQL
     the services lock the rows they change (SELECT … FOR UPDATE). Inside another write
     transaction it simply joins it."""
-    session = db.session
+    session = db.session()
     if session.info.get(_WRITING):
         yield
         return
     if session.new or session.dirty or session.deleted:
         raise PendingChanges("changes were made before the write transaction began")
-    session.rollback()  # ends the read-only transaction of earlier reads (nothing pending: checked above)
-    if db.engine.dialect.name == "sqlite":
+    begun = session.info.pop(_BEGUN_FOR_WRITING, None)
+    if begun is None or begun is not session.get_transaction():
+        session.rollback()  # ends the read-only transaction of earlier reads (nothing pending: checked above)
         session.connection(execution_options={"sqlite_immediate": True})
+    # else the transaction was begun for writing (`begin_writing`): what was read in it goes on.
     session.info[_WRITING] = True
     try:
         yield
@@ -49,6 +52,25 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         session.info.pop(_WRITING, None)
+
+
+def begin_writing() -> None:
+    """Begin the session's transaction as a write transaction now, before anything is read, so
+    that what a request reads first (who is asking, what they may change) and what it then
+    writes are one transaction: on SQLite the write lock is held from the first statement, so
+    nothing read can be overtaken. The next `write_transaction()` goes on in it."""
+    session = db.session()
+    if session.in_transaction():
+        return  # something was read already: the write transaction will begin on its own
+    session.connection(execution_options={"sqlite_immediate": True})
+    session.info[_BEGUN_FOR_WRITING] = session.get_transaction()
+
+
+def writes_in_one_transaction(view):
+    """Mark a view whose whole request is one write transaction (see `begin_writing`): for the
+    small writes people make all the time, such as saving one statement."""
+    view.one_write_transaction = True
+    return view
 
 
 def _safe_to_retry(exc: Exception) -> bool:

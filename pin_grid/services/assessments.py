@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..grid import Grid
@@ -79,6 +80,8 @@ class SaveResult:
     conflicts: list[AnswerConflict] = field(default_factory=list)
     # Statements the person left as they were, which someone else changed meanwhile: as stored now.
     changed_by_others: dict[str, AnswerData] = field(default_factory=dict)
+    # Statements whose answer, carried over from the previous assessment, is still to confirm.
+    carried: set[str] = field(default_factory=set)
 
 
 # The version a statement is based on when a save does not say: an empty answer, so that it may
@@ -88,13 +91,30 @@ BLANK_BASE = AnswerData().fingerprint()
 
 # --- Look-ups ------------------------------------------------------------------------------
 
-def get_assessment(assessment_id: int, *, for_update: bool = False) -> Assessment:
-    query = select(Assessment).where(Assessment.id == assessment_id)
+_LOCKED = "pin_grid.locked_assessments"  # (transaction, ids read FOR UPDATE in it)
+
+
+def get_assessment(assessment_id: int, *, for_update: bool = False, with_answers: bool = False) -> Assessment:
+    """The assessment with its territory and point of view (every page checks the territory), in
+    one statement; `with_answers`: its answers too. `for_update` locks it until the transaction
+    ends; read so a second time in the same transaction, it is not read again."""
+    session = db.session()
+    locked = session.info.get(_LOCKED)
+    if for_update and locked and locked[0] is session.get_transaction() and assessment_id in locked[1]:
+        return session.get(Assessment, assessment_id)  # locked since: no one else can have changed it
+    query = (select(Assessment).where(Assessment.id == assessment_id)
+             .options(joinedload(Assessment.territory, innerjoin=True), joinedload(Assessment.perspective)))
+    if with_answers:
+        query = query.options(joinedload(Assessment.answers))
     if for_update:
-        query = query.with_for_update()
-    assessment = db.session.scalars(query).first()
+        query = query.with_for_update(of=Assessment)
+    assessment = session.scalars(query).unique().first()
     if assessment is None:
         raise NotFound(_l("Cette évaluation n'existe pas (no %(id)s).", id=assessment_id))
+    if for_update:
+        if not locked or locked[0] is not session.get_transaction():
+            locked = session.info[_LOCKED] = (session.get_transaction(), set())
+        locked[1].add(assessment_id)
     return assessment
 
 
@@ -269,7 +289,7 @@ def save_answers(
 
     def operation() -> SaveResult:
         result = SaveResult()
-        assessment = get_assessment(assessment_id, for_update=True)
+        assessment = get_assessment(assessment_id, for_update=True, with_answers=True)
         _require_draft(assessment)
         stored = assessment.answers_by_item
         for item_id, yours in answers.items():
@@ -301,6 +321,8 @@ def save_answers(
             result.saved.append(item_id)
         if result.saved:
             assessment.updated_at = dt.datetime.now(dt.timezone.utc)
+        # As just written: the answer needs no reading again after the commit.
+        result.carried = {a.item_id for a in assessment.answers if a.carried_over}
         return result
 
     return retrying(operation)

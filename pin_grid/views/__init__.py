@@ -43,11 +43,12 @@ def actor() -> str:
     return current_user.email if current_user.is_authenticated else "anonyme"
 
 
-def assessment_for(assessment_id: int, action: str):
+def assessment_for(assessment_id: int, action: str, **lookup):
     """The assessment, if the signed-in person may do `action` on it: 404 when they may not
-    even read it (its existence is not theirs to know), 403 when they may only read it."""
+    even read it (its existence is not theirs to know), 403 when they may only read it.
+    `lookup`: how to read it (`services.get_assessment`)."""
     try:
-        assessment = services.get_assessment(assessment_id)
+        assessment = services.get_assessment(assessment_id, **lookup)
     except services.NotFound:
         forbid(404)  # the same answer as for another territory's assessment: ids cannot be probed
     return allowed(assessment, action)
@@ -74,11 +75,11 @@ def allowed_if(may: Callable[[object], bool]):
     return decorate
 
 
-def with_assessment(action: str):
+def with_assessment(action: str, **lookup):
     """A view of one assessment: it receives the assessment, once `action` on it is allowed."""
     def decorate(view):
         @functools.wraps(view)
         def checked(assessment_id: int, **kwargs):
-            return view(assessment_for(assessment_id, action), **kwargs)
+            return view(assessment_for(assessment_id, action, **lookup), **kwargs)
         return checked
     return decorate

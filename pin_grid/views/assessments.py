@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.datastructures import MultiDict
 
 from .. import access, accounts, services
 from ..context import current_grid, current_locale
-from ..forms import AssessmentForm, ConfirmForm, RevisionForm, grid_form_class
+from ..forms import AssessmentForm, ConfirmForm, RevisionForm, StatementFields, grid_form_class, typed_statements
 from ..security import pending_formdata
+from ..transactions import writes_in_one_transaction
 from ..services import AnswerData
 from . import actor, allowed, allowed_if, assessment_for, form_status, journal, show_service_error, with_assessment
 
@@ -111,41 +114,37 @@ def details(assessment):
     return _details_page(form, assessment)
 
 
-def _statement_data(answer: AnswerData) -> dict:
-    """A statement's form data: the answer and the fingerprint it was read with."""
-    return {**answer.__dict__, "base": answer.fingerprint()}
-
-
-def _stored_data(assessment) -> dict:
-    """The grid form's initial data: each stored answer and the fingerprint it was read with."""
+def _stored_statements(assessment) -> dict[str, StatementFields]:
+    """Each statement as stored, with the version it is read at."""
     stored = assessment.answers_by_item
-    return {item_id: _statement_data(AnswerData.of(stored.get(item_id))) for item_id in current_grid().items}
+    return {item_id: StatementFields.stored(AnswerData.of(stored.get(item_id))) for item_id in current_grid().items}
 
 
-def _over_stored(recovered: MultiDict, stored: dict) -> MultiDict:
+def _over_stored(recovered: MultiDict, stored: dict[str, StatementFields]) -> MultiDict:
     """What was typed before a session ended, over what is stored: a statement that was typed in
     comes back as typed (with the version it was based on); the others as they are stored."""
     typed = {m.group(1) for key in recovered if (m := _ITEM_FIELD.match(key))}
     merged = MultiDict(recovered)
-    for item_id, answer in stored.items():
+    for item_id, statement in stored.items():
         if item_id in typed:
             continue
-        for name, value in answer.items():
-            if value in (None, "", False):
-                continue
-            merged.add(f"{item_id}-{name}", "y" if value is True else value.isoformat() if hasattr(value, "isoformat")
-                       else value)
+        for name, value in statement.__dict__.items():
+            if name != "errors" and value not in ("", False):
+                merged.add(f"{item_id}-{name}", "y" if value is True else value)
     return merged
 
 
-def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), problem=None, problem_items=()):
+def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200, expired=False, unknown_items=(),
+               conflicts=(), problem=None, problem_items=()):
     grid = current_grid()
-    unanswered = [item_id for item_id in grid.items if not form[item_id].form.level.data]
+    unanswered = [item_id for item_id in grid.items if not statements[item_id].level]
     to_confirm = services.unconfirmed_items(assessment, grid)
     return render_template(
         "grid_form.html",
         assessment=assessment,
-        form=form,
+        statements=statements,
+        expired=expired,
+        invalid=[item_id for item_id in grid.items if statements[item_id].errors],
         answered=len(grid.items) - len(unanswered),
         next_unanswered=unanswered[0] if unanswered else None,
         unknown_items=unknown_items,
@@ -162,18 +161,19 @@ def _grid_page(assessment, form, *, status=200, unknown_items=(), conflicts=(), 
 @bp.get("/<int:assessment_id>/grille")
 @draft_view()
 def grid(assessment):
-    form_class = grid_form_class(current_grid())
+    statements = _stored_statements(assessment)
     recovered = pending_formdata(request.path)
-    if recovered is not None:
-        form = form_class(formdata=_over_stored(recovered, _stored_data(assessment)))
+    if recovered is not None:  # rare: only then is a form built, to read what was typed
+        grid = current_grid()
+        form = grid_form_class(grid)(formdata=_over_stored(recovered, statements))
+        statements = typed_statements(form, grid)
         flash(_restored_message(), "info")
-    else:
-        form = form_class(data=_stored_data(assessment))
-    return _grid_page(assessment, form)
+    return _grid_page(assessment, statements)
 
 
 @bp.post("/<int:assessment_id>/grille")
-@with_assessment(access.EDIT)
+@writes_in_one_transaction
+@with_assessment(access.EDIT, for_update=True, with_answers=True)
 def save_grid(assessment):
     """Save what the team typed; on to the confirmation page when finalising is asked. Nothing
     typed is dropped on an error."""
@@ -182,33 +182,35 @@ def save_grid(assessment):
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
     valid = form.validate()
     if "csrf_token" in form.errors:
-        return _grid_page(assessment, form, status=400)
+        return _grid_page(assessment, typed_statements(form, grid), status=400, expired=True)
     try:
         result = services.save_answers(assessment.id, form.valid_answers(), form.bases(), form.confirmed(),
                                        actor=actor())
     except services.Locked as exc:
-        return _grid_page(assessment, form, status=exc.status, problem=exc.message)
+        return _grid_page(assessment, typed_statements(form, grid), status=exc.status, problem=exc.message)
     # What is now stored is what the next save is based on: the person's own saved answers, and
     # for a conflict the other person's value, which the page shows beside theirs.
+    statements = typed_statements(form, grid)
     for item_id in result.saved:
-        form[item_id].form.base.data = form[item_id].form.answer().fingerprint()
+        statements[item_id] = replace(statements[item_id], base=form[item_id].form.answer().fingerprint())
     for conflict in result.conflicts:
-        form[conflict.item_id].form.base.data = conflict.theirs.fingerprint()
+        statements[conflict.item_id] = replace(statements[conflict.item_id], base=conflict.theirs.fingerprint())
     # What the person left untouched and someone else changed meanwhile shows as it is now.
     for item_id, theirs in result.changed_by_others.items():
-        form[item_id].form.process(None, data=_statement_data(theirs))
+        statements[item_id] = StatementFields.stored(theirs)
     if result.conflicts:
-        return _grid_page(assessment, form, status=409, conflicts=result.conflicts, unknown_items=unknown_items)
+        return _grid_page(assessment, statements, status=409, conflicts=result.conflicts, unknown_items=unknown_items)
     if not valid or unknown_items:
-        return _grid_page(assessment, form, status=422, unknown_items=unknown_items)
+        return _grid_page(assessment, statements, status=422, unknown_items=unknown_items)
     if request.form.get("intent") == "finalize":
         if not access.can(current_user, access.FINALIZE, assessment.territory):
-            return _grid_page(assessment, form, status=403, problem=_(
+            return _grid_page(assessment, statements, status=403, problem=_(
                 "Vos réponses sont enregistrées, mais la finalisation revient à une coordonnatrice ou à un coordonnateur."))
         blocker = services.finalize_blocker(assessment, grid)  # as just saved (reloaded after the commit)
         if blocker is not None:
             items = blocker.details.get("missing") or blocker.details.get("carried") or ()
-            return _grid_page(assessment, form, status=blocker.status, problem=blocker.message, problem_items=items)
+            return _grid_page(assessment, statements, status=blocker.status, problem=blocker.message,
+                              problem_items=items)
         return redirect(url_for(".finalize", assessment_id=assessment.id))
     flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")
     at = request.form.get("at")  # the statement the person was on: back there, not to the top
@@ -254,31 +256,31 @@ def delete(assessment):
 
 
 @bp.post("/<int:assessment_id>/enonces/<item_id>")
-@with_assessment(access.EDIT)
+@writes_in_one_transaction
+@with_assessment(access.EDIT, for_update=True, with_answers=True)
 def save_statement(assessment, item_id: str):
     """Save one statement as people go (the page calls this on every change). JSON answers:
     200 saved, 409 someone else changed it meanwhile (both values), 422 invalid (with the
-    reason), 400 CSRF."""
+    reason), 400 CSRF. One transaction, from the sign-in check to the write; only this statement
+    is read from the form, and the answer says what was just written."""
     grid = current_grid()
     if item_id not in grid.items:
         return jsonify(error=_("Cet énoncé ne fait pas partie de la grille : %(item)s.", item=item_id[:20])), 404
-    form = grid_form_class(grid)()
-    if not form.csrf_token.validate(form):
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
         return jsonify(error=_("Le formulaire a expiré : rechargez la page (vos réponses restent affichées).")), 400
-    statement = form[item_id]
-    if not statement.validate(form):
+    statement = grid_form_class(grid).Statement(request.form, prefix=item_id)
+    if not statement.validate():
         reasons = [str(m) for messages in statement.errors.values() for m in messages]
         return jsonify(error=_("Non enregistré : %(reason)s", reason=" ".join(reasons)), errors=statement.errors), 422
     try:
-        result = services.save_answers(assessment.id, {item_id: statement.form.answer()},
-                                       {item_id: statement.form.base_version()},
-                                       {item_id} if statement.form.confirm.data else (), actor=actor())
+        result = services.save_answers(assessment.id, {item_id: statement.answer()}, {item_id: statement.base_version()},
+                                       {item_id} if statement.confirm.data else (), actor=actor())
     except services.Locked as exc:
         return jsonify(error=str(exc.message)), exc.status
-    # `assessment` is read again after the save's commit: what is stored now.
-    to_confirm = services.unconfirmed_items(assessment, grid)
-    progress = {"answered": services.answered_count(assessment, grid), "to_confirm": len(to_confirm),
-                "next_to_confirm": to_confirm[0] if to_confirm else None}
+    to_confirm = [i for i in grid.items if i in result.carried]
+    progress = {"to_confirm": len(to_confirm), "next_to_confirm": to_confirm[0] if to_confirm else None}
     if result.conflicts:
         conflict = result.conflicts[0]
         return jsonify(
@@ -286,7 +288,7 @@ def save_statement(assessment, item_id: str):
             theirs=_answer_json(conflict.theirs), yours=_answer_json(conflict.yours),
             base=conflict.theirs.fingerprint(), **progress,
         ), 409
-    return jsonify(saved=True, base=statement.form.answer().fingerprint(), version=assessment.version, **progress)
+    return jsonify(saved=True, base=statement.answer().fingerprint(), **progress)
 
 
 def _answer_json(answer: AnswerData) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -28,14 +29,15 @@ def _start(client, territory="1", date="2024-03-14", **fields):
 
 def test_a_date_after_today_is_refused_with_a_message_and_the_rest_kept(client):
     _territory(client, "MTL-NORD", "Montréal-Nord", "Montréal")
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    today = dt.datetime.now(ZoneInfo("America/Montreal")).date()  # the day in Québec, whatever the machine's clock
+    tomorrow = (today + dt.timedelta(days=2)).isoformat()
     response = _start(client, date=tomorrow, **{"participants-0-role": "Intervenante PIN",
                                                 "participants-0-sector": "cisss"})
     assert response.status_code == 422
     text = visible(page(response))
     assert "La date de la rencontre ne peut pas être après aujourd'hui" in text
     assert 'value="Intervenante PIN"' in page(response)
-    assert _start(client, date=dt.date.today().isoformat()).status_code == 302
+    assert _start(client, date=today.isoformat()).status_code == 302
 
 
 def test_the_same_meeting_twice_links_to_the_existing_draft(client):
