@@ -45,6 +45,7 @@ from .results import (
     action_plan,
     answered_count,
     cohort,
+    cohort_statistics,
     compare_year,
     comparison_years,
     follow_up,

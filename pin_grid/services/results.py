@@ -216,11 +216,16 @@ def compare_year(year: int, grid: Grid) -> Comparison:
     return Comparison(year, reference, rows)
 
 
+def cohort_statistics(year: int, grid: Grid) -> scoring.CohortStatistics:
+    """The mean and spread of the cohort of `year`, per component and for the ensemble."""
+    return _scored_cohort(year, grid).statistics
+
+
 def standing_of(assessment: Assessment, results: AssessmentResults, grid: Grid) -> tuple[scoring.Standing, scoring.Reference]:
     """An assessment's symbols and profile against the cohort of its year."""
-    scored = _scored_cohort(assessment.date.year, grid)
-    reference = _reference(scored.statistics.size, grid)
-    return scoring.standing(_component_scores(results), scored.statistics, reference), reference
+    statistics = cohort_statistics(assessment.date.year, grid)
+    reference = _reference(statistics.size, grid)
+    return scoring.standing(_component_scores(results), statistics, reference), reference
 
 
 # --- Yearly follow-up ---------------------------------------------------------------------

@@ -178,13 +178,14 @@ def save_grid(assessment):
     """Save what the team typed; on to the confirmation page when finalising is asked. Nothing
     typed is dropped on an error."""
     grid = current_grid()
+    assessment_id = assessment.id  # read now: after the save's commit, reading it would read it again
     form = grid_form_class(grid)()
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
     valid = form.validate()
     if "csrf_token" in form.errors:
         return _grid_page(assessment, typed_statements(form, grid), status=400, expired=True)
     try:
-        result = services.save_answers(assessment.id, form.valid_answers(), form.bases(), form.confirmed(),
+        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed(),
                                        actor=actor())
     except services.Locked as exc:
         return _grid_page(assessment, typed_statements(form, grid), status=exc.status, problem=exc.message)
@@ -211,10 +212,10 @@ def save_grid(assessment):
             items = blocker.details.get("missing") or blocker.details.get("carried") or ()
             return _grid_page(assessment, statements, status=blocker.status, problem=blocker.message,
                               problem_items=items)
-        return redirect(url_for(".finalize", assessment_id=assessment.id))
+        return redirect(url_for(".finalize", assessment_id=assessment_id))
     flash(_("Réponses enregistrées. Vous pouvez quitter et reprendre plus tard."), "success")
     at = request.form.get("at")  # the statement the person was on: back there, not to the top
-    return redirect(url_for(".grid", assessment_id=assessment.id, _anchor=f"item-{at}" if at in grid.items else None))
+    return redirect(url_for(".grid", assessment_id=assessment_id, _anchor=f"item-{at}" if at in grid.items else None))
 
 
 @bp.route("/<int:assessment_id>/finaliser", methods=["GET", "POST"])

@@ -3,13 +3,16 @@
 The expected values are computed here independently from the levels, straight from the rules
 of DESIGN.md §4–§5, without the app's scoring code.
 """
+import datetime as dt
 import json
 import random
 import statistics
 
 import pytest
+from sqlalchemy import insert
 
 from pin_grid.extensions import db
+from pin_grid.models import Answer, Assessment, Territory
 
 POINTS = {"implante": 2, "partiel": 1, "non_implante": 0}
 COMPONENTS = ["ecosystemique", "participative", "partenariat", "actions_enfants", "actions_parents"]
@@ -158,3 +161,93 @@ def test_demo_fills_an_empty_database_and_refuses_a_used_one(app):
     assert len(json.loads(_run(app, "export-assessments").output)["assessments"]) == 18
     forced = _run(app, "demo", "--territories", "6", "--years", "3", "--force", "--seed", "7")
     assert forced.exit_code == 0, forced.output
+
+
+def test_compare_json_at_the_scale_of_the_province_matches_an_independent_computation(app, grid):
+    """1,000 territories, written straight into the tables (the import is tested above): each
+    row's scores, symbols and profile as the rules give them, computed here from the levels."""
+    rng = random.Random(1000)
+    size = 1000
+    now = dt.datetime.now(dt.timezone.utc)
+    cohort = {f"P{n:04d}": _random_levels(grid, rng, rng.random()) for n in range(size)}
+    db.session.execute(insert(Territory), [{"id": n + 1, "code": code, "name": f"Territoire {code}", "region": "Estrie"}
+                                           for n, code in enumerate(cohort)])
+    db.session.execute(insert(Assessment), [
+        {"id": n + 1, "territory_id": n + 1, "date": dt.date(2024, 1 + n % 12, 1 + n % 28),
+         "status": "finalized", "grid_version": grid.version, "created_at": now, "updated_at": now, "version": 1,
+         "revision": 1, "revision_reason": ""} for n in range(size)])
+    db.session.execute(insert(Answer), [
+        {"assessment_id": n + 1, "item_id": item_id, "level": level, "comment": "", "priority": False, "action": "",
+         "action_owner": "", "carried_over": False}
+        for n, levels in enumerate(cohort.values()) for item_id, level in levels.items()])
+    db.session.commit()
+
+    document = json.loads(_run(app, "compare", "--year", "2024", "--json").output)
+    assert (document["reference"], document["cohort_size"], len(document["rows"])) == ("cohort", size, size)
+    scores = {code: {t: expected_score(grid, t, levels) for t in COMPONENTS} for code, levels in cohort.items()}
+    ensembles = {code: (None if None in s.values() else statistics.fmean(s.values())) for code, s in scores.items()}
+
+    # The cohort's spread, computed once here too (the definition, not the app's code).
+    def spread(values):
+        values = [v for v in values if v is not None]
+        mean = sum(values) / len(values)
+        return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+
+    spreads = {t: spread(s[t] for s in scores.values()) for t in COMPONENTS}
+    ensemble_spread = spread(ensembles.values())
+
+    def symbol(score, mean_sd):
+        if score is None:
+            return None
+        mean, sd = mean_sd
+        z = round((score - mean) / sd, 9)
+        return "++" if z >= 2 else "+" if z >= 1 else "--" if z <= -2 else "-" if z <= -1 else "="
+
+    for row in document["rows"]:
+        code = row["territory"]["code"]
+        symbols = {t: symbol(scores[code][t], spreads[t]) for t in COMPONENTS}
+        assert {t: row["themes"][t]["symbol"] for t in COMPONENTS} == symbols, code
+        for t in COMPONENTS:
+            expected = scores[code][t]
+            assert row["themes"][t]["score"] == (pytest.approx(expected) if expected is not None else None)
+        ensemble_symbol = symbol(ensembles[code], ensemble_spread)
+        assert row["ensemble"]["symbol"] == ensemble_symbol, code
+        assert row["profile"] == expected_profile(symbols, ensemble_symbol), code
+
+
+def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_import(app, grid, tmp_path):
+    """The cohort's scores are kept between requests; an assessment finalised, revised or
+    imported in that year shows at once, in the statistics every results page reads as in the
+    comparison."""
+    from pin_grid import services
+
+    rng = random.Random(5)
+    _import(app, tmp_path, [_assessment(grid, f"K{n}", "2024-03-01", _random_levels(grid, rng, 0.5)) for n in range(5)])
+
+    def check() -> dict:
+        """The statistics (read first, as a results page does) are those of the rows compared."""
+        kept = services.cohort_statistics(2024, grid)
+        rows = {row["territory"]["code"]: row for row in json.loads(
+            _run(app, "compare", "--year", "2024", "--json").output)["rows"]}
+        ensembles = [row["ensemble"]["score"] for row in rows.values() if row["ensemble"]["score"] is not None]
+        assert kept.size == len(rows)
+        assert kept.ensemble.mean == pytest.approx(statistics.fmean(ensembles))
+        assert kept.ensemble.deviation == pytest.approx(statistics.pstdev(ensembles))
+        return rows
+
+    assert len(check()) == 5
+    # Imported.
+    _import(app, tmp_path, [_assessment(grid, "K5", "2024-04-01", {i: "implante" for i in grid.items})])
+    assert len(check()) == 6
+    # Finalised: a territory's second assessment of the year takes the place of its first.
+    draft = services.start_assessment(services.AssessmentDetails(services.territory_by_code("K0").id,
+                                                                 dt.date(2024, 9, 1), None), grid).id
+    services.save_answers(draft, {i: services.AnswerData(level="non_implante") for i in grid.items})
+    services.finalize(draft, grid)
+    rows = check()
+    assert rows["K0"]["ensemble"]["score"] == 0 and rows["K0"]["date"] == "2024-09-01"
+    # Revised: the correction replaces the corrected version.
+    revision = services.open_revision(draft, "Mauvaise saisie").id
+    services.save_answers(revision, {i: services.AnswerData(level="partiel") for i in grid.items})
+    services.finalize(revision, grid)
+    assert check()["K0"]["ensemble"]["score"] == 50
