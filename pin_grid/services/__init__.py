@@ -55,6 +55,11 @@ from .results import (
     standing_of,
 )
 from .territories import (
+    AssessmentSummary,
+    TerritoryAssessments,
+    TerritoryListing,
+    TerritoryOverview,
+    TerritorySummary,
     all_territories,
     answered_counts,
     create_territory,
@@ -63,6 +68,8 @@ from .territories import (
     name_key,
     organization_named,
     organizations_of,
-    territories_with_assessments,
+    territories_in_scope,
+    territory_assessments,
     territory_by_code,
+    territory_listing,
 )

@@ -1,16 +1,25 @@
-"""Territories and partner organisations: look-ups and creation."""
+"""Territories and partner organisations: look-ups, the lists of territories, creation."""
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select
 
 from .. import limits
 from ..extensions import db
-from ..models import Answer, Assessment, Organization, Territory, assessment_organization
+from ..models import (DRAFT, Answer, Assessment, Organization, Territory, UserRegion, assessment_organization,
+                      user_territory)
 from ..text import without_accents
 from ..transactions import retrying
 from .errors import Conflict, NotFound
+
+# What a search treats as a space: hyphens, dashes, apostrophes, underscores.
+_SEPARATORS = re.compile(r"[-'’‐‑–—_]")
 
 
 def get_territory(territory_id: int) -> Territory:
@@ -20,22 +29,170 @@ def get_territory(territory_id: int) -> Territory:
     return territory
 
 
-def territories_with_assessments() -> list[Territory]:
-    return list(
-        db.session.scalars(
-            select(Territory)
-            .options(selectinload(Territory.assessments).selectinload(Assessment.perspective))
-            .order_by(Territory.name)
-        )
-    )
+class TerritorySummary(NamedTuple):
+    """A territory as lists show it: plain columns, nothing to load."""
+
+    id: int
+    code: str
+    name: str
+    region: str
 
 
-def answered_counts() -> dict[int, int]:
-    """Statements with a level, per assessment id (one query, for lists of assessments)."""
+class Perspective(NamedTuple):
+    """The organisation whose point of view an assessment gives, as templates read it (`.name`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    """An assessment as lists show it: plain columns, and its count of statements with a level."""
+
+    id: int
+    territory_id: int
+    date: dt.date
+    status: str
+    revision: int
+    perspective: Perspective | None  # None: the collective view of the territory
+    answered: int
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
+
+
+@dataclass(frozen=True)
+class TerritoryOverview:
+    """A territory on the home page: its latest assessment, and the draft in progress when that
+    is not the latest (people come to the home page to resume it)."""
+
+    territory: TerritorySummary
+    latest: AssessmentSummary | None
+    draft: AssessmentSummary | None
+    assessment_count: int
+
+
+@dataclass(frozen=True)
+class TerritoryListing:
+    """One page of the territories in a person's scope, searched and filtered."""
+
+    rows: list[TerritoryOverview]
+    regions: list[str]  # the regions of the territories in scope, to filter by
+    in_scope: int  # territories in scope, before searching
+    found: int  # territories that match the search and the region
+    search: str  # the search as applied (trimmed, shortened)
+    region: str | None  # the region as applied (None when unknown or not given)
+    page: int  # within 1..pages
+    pages: int
+
+
+@dataclass(frozen=True)
+class TerritoryAssessments:
+    territory: TerritorySummary
+    assessments: list[AssessmentSummary]  # newest first
+
+
+def territories_in_scope(scope_kind: str, user_id: int) -> list[TerritorySummary]:
+    """The territories a person works with (access.scope_kind: « all », « regions » of the
+    account, else its own territories), in alphabetical order regardless of accents. One query."""
+    query = select(Territory.id, Territory.code, Territory.name, Territory.region)
+    if scope_kind == "regions":
+        query = query.where(Territory.region.in_(select(UserRegion.region).where(UserRegion.user_id == user_id)))
+    elif scope_kind != "all":
+        query = query.where(Territory.id.in_(
+            select(user_territory.c.territory_id).where(user_territory.c.user_id == user_id)))
+    territories = list(map(TerritorySummary._make, db.session.execute(query)))
+    return sorted(territories, key=lambda t: (_searchable(t.name), t.code))
+
+
+def territory_listing(scope_kind: str, user_id: int, search: str = "", region: str | None = None, page: int = 1,
+                      per_page: int = 25) -> TerritoryListing:
+    """A page of the territories in scope whose name or code contains `search` (regardless of
+    case, accents, hyphens and spacing), of `region` if given, each with its latest assessment
+    and draft in progress. Three queries, however many territories there are."""
+    in_scope = territories_in_scope(scope_kind, user_id)
+    regions = sorted({t.region for t in in_scope}, key=lambda r: (_searchable(r), r))
+    region = region if region in regions else None
+    search = " ".join(search.split())[:limits.NAME]
+    wanted = _searchable(search)
+    found = [t for t in in_scope if (region is None or t.region == region)
+             and (not wanted or wanted in _searchable(t.name) or wanted in _searchable(t.code))]
+    pages = max(1, -(-len(found) // per_page))
+    page = min(max(page, 1), pages)
+    shown = found[(page - 1) * per_page:page * per_page]
+    return TerritoryListing(rows=_overviews(shown), regions=regions, in_scope=len(in_scope), found=len(found),
+                            search=search, region=region, page=page, pages=pages)
+
+
+def territory_assessments(code: str) -> TerritoryAssessments | None:
+    """A territory and all its assessments, newest first (None for an unknown code). Three queries."""
+    row = db.session.execute(
+        select(Territory.id, Territory.code, Territory.name, Territory.region).where(Territory.code == code)).first()
+    if row is None:
+        return None
+    territory = TerritorySummary._make(row)
     rows = db.session.execute(
-        select(Answer.assessment_id, func.count()).where(Answer.level.is_not(None)).group_by(Answer.assessment_id)
-    )
+        _summary_query().where(Assessment.territory_id == territory.id)
+        .order_by(Assessment.date.desc(), Assessment.id.desc())).all()
+    answered = answered_counts([r.id for r in rows])
+    return TerritoryAssessments(territory, [_summary(r, answered) for r in rows])
+
+
+def answered_counts(assessment_ids: list[int]) -> dict[int, int]:
+    """Statements with a level, per assessment id of `assessment_ids` (one query)."""
+    if not assessment_ids:
+        return {}
+    rows = db.session.execute(
+        select(Answer.assessment_id, func.count())
+        .where(Answer.assessment_id.in_(assessment_ids), Answer.level.is_not(None))
+        .group_by(Answer.assessment_id))
     return dict(rows.all())
+
+
+@functools.lru_cache(maxsize=8192)  # a pure function of a name, asked of every territory at each request
+def _searchable(text: str) -> str:
+    """How names are searched and sorted: `name_key`, with hyphens and apostrophes as spaces
+    (« saint michel » finds « Saint-Michel », « École » comes before « Laval »)."""
+    return " ".join(_SEPARATORS.sub(" ", name_key(text)).split())
+
+
+def _summary_query():
+    return (select(Assessment.id, Assessment.territory_id, Assessment.date, Assessment.status, Assessment.revision,
+                   Organization.name.label("perspective"))
+            .outerjoin(Organization, Organization.id == Assessment.perspective_id))
+
+
+def _summary(row, answered: dict[int, int]) -> AssessmentSummary:
+    return AssessmentSummary(id=row.id, territory_id=row.territory_id, date=row.date, status=row.status,
+                             revision=row.revision,
+                             perspective=Perspective(row.perspective) if row.perspective is not None else None,
+                             answered=answered.get(row.id, 0))
+
+
+def _overviews(territories: list[TerritorySummary]) -> list[TerritoryOverview]:
+    """Each territory with its latest assessment, its latest draft and its number of
+    assessments: one query for the assessments, one for their answered counts."""
+    if not territories:
+        return []
+    newest_first = (Assessment.date.desc(), Assessment.id.desc())
+    ranked = (_summary_query().add_columns(
+        func.row_number().over(partition_by=Assessment.territory_id, order_by=newest_first).label("rank"),
+        func.row_number().over(partition_by=(Assessment.territory_id, Assessment.status),
+                               order_by=newest_first).label("rank_in_status"),
+        func.count().over(partition_by=Assessment.territory_id).label("total"),
+    ).where(Assessment.territory_id.in_([t.id for t in territories])).subquery())
+    rows = db.session.execute(
+        select(ranked).where(or_(ranked.c.rank == 1, and_(ranked.c.status == DRAFT, ranked.c.rank_in_status == 1)))
+    ).all()
+    answered = answered_counts([r.id for r in rows])
+    latest, drafts, totals = {}, {}, {}
+    for row in rows:
+        totals[row.territory_id] = row.total
+        if row.rank == 1:
+            latest[row.territory_id] = _summary(row, answered)
+        else:
+            drafts[row.territory_id] = _summary(row, answered)
+    return [TerritoryOverview(t, latest.get(t.id), drafts.get(t.id), totals.get(t.id, 0)) for t in territories]
 
 
 def all_territories() -> list[Territory]:

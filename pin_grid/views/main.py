@@ -1,25 +1,48 @@
-"""Home (territories and their assessments), territories, language."""
+"""Home (the territories and their latest assessments), a territory's page, new territories, language."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, services
+from .. import access, limits, services
 from ..forms import TerritoryForm
+from ..security import forbid
 from . import allowed_if, form_status, local_path, show_service_error
 
 bp = Blueprint("main", __name__)
 
 
+PAGE_SIZE = 25  # territories per page of the home page
+
+
 @bp.get("/")
 def index():
-    territories = [t for t in services.territories_with_assessments() if access.in_scope(current_user, t)]
+    """The territories in the person's scope, a page at a time, searched by name or code and
+    filtered by region (`q`, `region`, `page`: a view can be bookmarked)."""
+    listing = services.territory_listing(
+        access.scope_kind(current_user), current_user.id, search=request.args.get("q", ""),
+        region=request.args.get("region") or None, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE)
     return render_template(
         "territories.html",
-        territories=territories,
-        answered=services.answered_counts(),
-        may_create={t.id for t in territories if access.can(current_user, access.CREATE, t)},
+        listing=listing,
+        may_create={r.territory.id for r in listing.rows if access.can(current_user, access.CREATE, r.territory)},
+        may_edit={r.territory.id for r in listing.rows if access.can(current_user, access.EDIT, r.territory)},
+    )
+
+
+@bp.get(f"/territoires/<string(maxlength={limits.TERRITORY_CODE_LENGTH}):code>")
+def territory(code: str):
+    """A territory and all its assessments; 404 outside the person's scope, as for an unknown code."""
+    found = services.territory_assessments(code)
+    if found is None or not access.can(current_user, access.READ, found.territory):
+        forbid(404)
+    return render_template(
+        "territory.html",
+        territory=found.territory,
+        assessments=found.assessments,
+        may_create=access.can(current_user, access.CREATE, found.territory),
+        may_edit=access.can(current_user, access.EDIT, found.territory),
     )
 
 

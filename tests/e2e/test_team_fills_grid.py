@@ -174,7 +174,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     screenshot(page, "territory-form")
     page.get_by_role("button", name="Créer").click()
     expect(page.get_by_role("status")).to_have_text("Territoire « Montréal-Nord » créé.")
-    expect(page.get_by_role("heading", name=re.compile("Montréal-Nord"))).to_contain_text("MTL-NORD")
+    expect(page.get_by_role("row", name=re.compile("Montréal-Nord"))).to_contain_text("MTL-NORD")
     screenshot(page, "territories")
 
     # It starts an assessment: date, two participants, one partner organisation present.

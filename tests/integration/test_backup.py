@@ -71,7 +71,7 @@ def build(app, grid):
     """Varied data in the app's database, through the demo command and the services."""
     result = _cli(app, "demo", "--territories", 4, "--years", 2)
     assert result.exit_code == 0, result.output
-    t0, t1, t2, t3 = services.territories_with_assessments()
+    t0, t1, t2, t3 = services.all_territories()
 
     accounts.create_user(ADMIN, PASSWORD, "admin")
     accounts.create_user(COORD, PASSWORD, "coordonnateur", territories=[t0.code, t1.code], actor=ADMIN)
