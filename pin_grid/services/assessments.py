@@ -41,7 +41,7 @@ class AnswerData:
 
     def fingerprint(self) -> str:
         """Short digest of the answer as the person saw it, to detect changes made meanwhile."""
-        raw = json.dumps(asdict(self), default=str, sort_keys=True)
+        raw = json.dumps(self.__dict__, default=str, sort_keys=True)  # its fields (asdict, but faster)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -17,7 +17,7 @@ from ..forms import AssessmentForm, ConfirmForm, RevisionForm, StatementFields, 
 from ..security import pending_formdata
 from ..transactions import writes_in_one_transaction
 from ..services import AnswerData
-from . import actor, allowed, allowed_if, assessment_for, form_status, journal, show_service_error, with_assessment
+from . import actor, allowed, allowed_if, assessment_for, form_status, grid_page, journal, show_service_error, with_assessment
 
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
@@ -142,7 +142,7 @@ def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200
     return render_template(
         "grid_form.html",
         assessment=assessment,
-        statements=statements,
+        shown=grid_page.statements_markup(statements, set(to_confirm), {c.item_id: c for c in conflicts}),
         expired=expired,
         invalid=[item_id for item_id in grid.items if statements[item_id].errors],
         answered=len(grid.items) - len(unanswered),

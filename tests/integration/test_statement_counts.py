@@ -33,6 +33,9 @@ EXPECTED = {
     "results": 10,
     # BEGIN; session and account; the years; the state of the cohort; its members.
     "comparison": 5,
+    # BEGIN; session and account; the territories in scope; the latest assessments of those of
+    # the page; their answered counts.
+    "home": 5,
 }
 TRANSACTIONS = {"statement saved": 1, "page saved": 1}
 
@@ -137,6 +140,7 @@ def test_each_main_request_makes_a_fixed_number_of_statements(province):
         "statement saved": save_statement,
         "results": get(f"/evaluations/{ids['finalized']}/resultats"),
         "comparison": get(f"/comparaison/?annee={ids['year']}"),
+        "home": get("/"),
     }
     counts = {}
     for name, request in requests.items():
