@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..grid import Grid
@@ -105,7 +105,12 @@ def get_assessment(assessment_id: int, *, for_update: bool = False, with_answers
     query = (select(Assessment).where(Assessment.id == assessment_id)
              .options(joinedload(Assessment.territory, innerjoin=True), joinedload(Assessment.perspective)))
     if with_answers:
-        query = query.options(joinedload(Assessment.answers))
+        # Locked on PostgreSQL, the answers are read by a second statement, once the lock is
+        # held: rows joined to a locked row come from the snapshot taken before waiting for the
+        # lock, and would miss what the transaction it waited for wrote. (SQLite locks the whole
+        # database from the first statement of a write: one statement is enough.)
+        later = for_update and session.get_bind().dialect.name != "sqlite"
+        query = query.options(selectinload(Assessment.answers) if later else joinedload(Assessment.answers))
     if for_update:
         query = query.with_for_update(of=Assessment)
     assessment = session.scalars(query).unique().first()
