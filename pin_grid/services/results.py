@@ -14,6 +14,7 @@ from ..extensions import db
 from ..grid import Grid, Theme
 from ..models import FINALIZED, Answer, Assessment, Territory
 from .assessments import previous_assessment
+from .territories import TerritorySummary
 
 @dataclass(frozen=True)
 class ThemeResult:
@@ -73,20 +74,12 @@ def _component_scores(results: AssessmentResults) -> dict[str, float | None]:
 
 
 @dataclass(frozen=True)
-class TerritoryRow:
-    id: int
-    code: str
-    name: str
-    region: str
-
-
-@dataclass(frozen=True)
 class CohortMember:
     """A cohort's assessment as plain values (a comparison of 5,000 territories builds no ORM object)."""
 
     id: int
     date: dt.date
-    territory: TerritoryRow
+    territory: TerritorySummary
 
 
 def _in_cohort(year: int) -> tuple:
@@ -105,7 +98,7 @@ def cohort(year: int) -> list[CohortMember]:
     latest: dict[int, CohortMember] = {}
     for id_, date, territory_id, code, name, region in rows:
         # Ordered by date: the last one wins.
-        latest[territory_id] = CohortMember(id_, date, TerritoryRow(territory_id, code, name, region))
+        latest[territory_id] = CohortMember(id_, date, TerritorySummary(territory_id, code, name, region))
     return list(latest.values())
 
 

@@ -139,17 +139,18 @@ def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200
     grid = current_grid()
     unanswered = [item_id for item_id in grid.items if not statements[item_id].level]
     to_confirm = services.unconfirmed_items(assessment, grid)
+    conflicts, carried = {c.item_id: c for c in conflicts}, set(to_confirm)
     return render_template(
         "grid_form.html",
         assessment=assessment,
-        shown=grid_page.statements_markup(statements, set(to_confirm), {c.item_id: c for c in conflicts}),
+        shown=grid_page.statements_markup(statements, carried, conflicts),
         expired=expired,
         invalid=[item_id for item_id in grid.items if statements[item_id].errors],
         answered=len(grid.items) - len(unanswered),
         next_unanswered=unanswered[0] if unanswered else None,
         unknown_items=unknown_items,
-        conflicts={c.item_id: c for c in conflicts},
-        carried=set(to_confirm),
+        conflicts=conflicts,
+        carried=carried,
         next_to_confirm=to_confirm[0] if to_confirm else None,
         may_finalize=access.can(current_user, access.FINALIZE, assessment.territory),
         may_delete=access.can(current_user, access.DELETE, assessment.territory),

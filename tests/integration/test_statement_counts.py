@@ -5,7 +5,6 @@ asserted here: `make bench` measures them."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from contextlib import contextmanager
 
 import pytest
@@ -15,6 +14,7 @@ from pin_grid import services
 from pin_grid.extensions import db
 
 from .conftest import ADMIN, add_user, app_with_admin, sign_in
+from .test_web import TOKEN, form_fields
 
 # The statements of each request, as the app makes them today. A change here is a change of
 # how the app reads: say why in the commit.
@@ -62,14 +62,6 @@ def counted(app):
         event.remove(engine, "commit", commit)
 
 
-def _token(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def _base(page: str, item_id: str) -> str:
-    return re.search(rf'name="{item_id}-base" type="hidden" value="([^"]*)"', page).group(1)
-
-
 @pytest.fixture(params=[22, 200], ids=lambda n: f"{n} territories")
 def province(request, sqlite_url):
     """The demo's territories over two years, an administrator signed in, and a draft of 24 answers."""
@@ -105,7 +97,7 @@ def test_each_main_request_makes_a_fixed_number_of_statements(province):
     draft = ids["draft"]
     grid_url = f"/evaluations/{draft}/grille"
     page = client.get(grid_url).get_data(as_text=True)
-    state = {"base": _base(page, "ECO-1"), "level": "implante", "token": _token(page)}
+    state = {"base": form_fields(page)["ECO-1-base"], "level": "implante", "token": TOKEN.search(page).group(1)}
 
     def get(url):
         def run(warming):
@@ -123,7 +115,7 @@ def test_each_main_request_makes_a_fixed_number_of_statements(province):
 
     def save_page(warming):
         page = client.get(grid_url).get_data(as_text=True)  # not counted when warming only
-        fields = {name: value for name, value in re.findall(r'name="([A-Z]{2,5}-\d+-base)" type="hidden" value="([^"]*)"', page)}
+        fields = {name: value for name, value in form_fields(page).items() if name.endswith("-base")}
         data = {"csrf_token": state["token"], "intent": "save", **fields}
         for item_id in app.extensions["pin_grid"].items:
             data[f"{item_id}-level"] = "partiel"
