@@ -113,7 +113,7 @@ def compare(year: int, as_json: bool) -> None:
     grid = _grid_or_exit()
     comparison = services.compare_year(year, grid)
     if as_json:
-        click.echo(json.dumps(exchange.comparison_document(comparison), ensure_ascii=False, indent=2))
+        click.echo(exchange.dumps_rows(exchange.comparison_document(comparison)), nl=False)
         return
     reference = comparison.reference
     click.echo(_("Comparaison %(year)s : nombre de territoires : %(size)d, référence : %(reference)s", year=year,

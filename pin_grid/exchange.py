@@ -294,6 +294,19 @@ def dumps(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
+def dumps_rows(document: dict, rows: str = "rows") -> str:
+    """`document` as indented JSON with each of its `rows` on one line: readable, and written by
+    the C encoder (an indented dump takes the pure-Python one: 2 of the 3 s of `compare --json`
+    at 5,000 territories)."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    lines = ["{", *(f"  {encode(key)}: {encode(value)}," for key, value in document.items() if key != rows)]
+    if document[rows]:
+        lines += [f"  {encode(rows)}: [", ",\n".join(f"    {encode(row)}" for row in document[rows]), "  ]"]
+    else:
+        lines.append(f"  {encode(rows)}: []")
+    return "\n".join(lines) + "\n}\n"
+
+
 def comparison_document(comparison) -> dict:
     """The JSON of `flask compare --json`: one row per territory of the year's cohort."""
     def theme(result, symbol):

@@ -104,6 +104,9 @@ def test_compare_json_matches_an_independent_computation(app, grid, tmp_path, si
     kind = "cohort" if size >= 5 else "absolute"
     assert (document["year"], document["reference"], document["cohort_size"]) == (2024, kind, size)
     assert sorted(row["territory"]["code"] for row in document["rows"]) == sorted(cohort)
+    # One territory per line, so that thousands of rows stay readable and greppable.
+    lines = result.output.splitlines()
+    assert [json.loads(line.strip().rstrip(",")) for line in lines if line.startswith("    {")] == document["rows"]
 
     scores = {code: {t: expected_score(grid, t, levels) for t in COMPONENTS} for code, levels in cohort.items()}
     ensembles = {code: (None if None in s.values() else statistics.fmean(s.values())) for code, s in scores.items()}
