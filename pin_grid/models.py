@@ -39,10 +39,23 @@ class Territory(db.Model):
     code: Mapped[str] = mapped_column(String(limits.TERRITORY_CODE_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(limits.NAME))
     region: Mapped[str] = mapped_column(String(limits.REGION))
+    # How the PIN is run here (RLS, CLSC, MRC…): free text, decided by the team first.
+    territorial_unit: Mapped[str] = mapped_column(String(limits.NAME), default="", server_default=text("''"))
 
     assessments: Mapped[list[Assessment]] = relationship(
         back_populates="territory", order_by="Assessment.date.desc(), Assessment.id.desc()"
     )
+
+
+class Region(db.Model):
+    """The managed list of regions (the 17 administrative regions of Québec to start with);
+    territories and gestionnaires refer to a region by its name."""
+
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(10))  # the official number, e.g. 05 for Estrie
+    name: Mapped[str] = mapped_column(String(limits.REGION), unique=True)
 
 
 class Organization(db.Model):
@@ -147,6 +160,8 @@ class Answer(db.Model):
     action_due: Mapped[dt.date | None] = mapped_column(Date)
     # Taken over from the previous assessment and not yet confirmed or changed by the team.
     carried_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The level the team aims for by the next assessment (« cible »), a scored level code.
+    target: Mapped[str | None] = mapped_column(String(20))
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
 
