@@ -8,11 +8,11 @@ from flask_babel.speaklater import LazyString
 
 from . import access, cli, limits, security, text
 from .config import INSTANCE, ROOT, Config
-from .context import current_grid, current_locale
+from .context import current_grid, current_locale, page_grid
 from .extensions import babel, csrf, db, migrate
 from .forms import ROLE_LABELS
-from .grid import GridError, load_grid
-from .views import assessments, auth, comparison, errors, journal, main
+from .grid import GridError, load_catalog
+from .views import admin, assessments, auth, comparison, errors, journal, main
 
 
 def create_app(test_config: type | dict | None = None) -> Flask:
@@ -45,7 +45,7 @@ def _init_grid(app: Flask) -> None:
     `flask grid check` and `flask db upgrade` can still run and report it.
     """
     try:
-        app.extensions["pin_grid"] = load_grid(app.config["GRID_FILE"])
+        app.extensions["pin_grid"] = load_catalog(app.config["GRID_FILE"], app.config["GRID_ARCHIVE"])
     except GridError as exc:
         if security.serving():
             raise
@@ -70,7 +70,7 @@ def _init_templates(app: Flask) -> None:
         return bilingual.get(current_locale())
 
     # Templates ask `access` what the person may do (never a role string) and read `limits`.
-    app.jinja_env.globals.update(tr=tr, grid=current_grid, locale=current_locale, access=access, limits=limits,
+    app.jinja_env.globals.update(tr=tr, grid=page_grid, current_grid=current_grid, locale=current_locale, access=access, limits=limits,
                                  role_label=lambda role: ROLE_LABELS.get(role, role),
                                  sector_label=journal.sector_label)
     # A page of thousands of scores looks its language up once and passes it (`locale()`).
@@ -86,4 +86,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(comparison.bp)
+    app.register_blueprint(admin.bp)
     errors.init_app(app)

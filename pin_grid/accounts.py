@@ -132,9 +132,10 @@ def _check_role(role: str) -> None:
 
 
 def _territories(codes) -> list:
-    """The territories of these codes; an unknown code is refused, naming it."""
+    """The territories of these codes, each once (a form may send a code twice); an unknown code
+    is refused, naming it."""
     found = []
-    for code in codes:
+    for code in dict.fromkeys(codes):
         territory = territory_by_code(code)
         if territory is None:
             raise ServiceError(_l("Territoire inconnu : « %(code)s ».", code=code), field="territories")

@@ -11,20 +11,25 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from . import accounts, backups, demo as demo_data, exchange, services
-from .context import current_grid
-from .grid import GridError, load_grid
+from .context import grid_catalog
+from .grid import GridError, load_catalog, load_grid
 from .models import ROLES
 from .services import SYSTEM
 
 grid_cli = AppGroup("grid", help="Check or show the grid (grid_items.yaml).")
 
 
-def _grid_or_exit():
+def _grids_or_exit():
+    """Every grid version (the CLI stops, naming each fault, when one is invalid)."""
     try:
-        return current_grid()
+        return grid_catalog()
     except GridError as exc:
         _report_grid_error(exc)
         sys.exit(1)
+
+
+def _grid_or_exit():
+    return _grids_or_exit().current
 
 
 def _report_grid_error(exc: GridError) -> None:
@@ -36,17 +41,50 @@ def _report_grid_error(exc: GridError) -> None:
 @grid_cli.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 def grid_check(path: str | None) -> None:
-    """Check the grid file (by default the app's); exit 1 listing every problem."""
-    target = path or current_app.config["GRID_FILE"]
+    """Check the grid file (by default the app's, with the earlier versions in grids/ and how
+    each one follows the previous); exit 1 listing every problem."""
     load_grid.cache_clear()
     try:
-        grid = load_grid(target)
+        grids = [load_grid(path)] if path else list(
+            load_catalog(current_app.config["GRID_FILE"], current_app.config["GRID_ARCHIVE"]).versions.values())
     except GridError as exc:
         _report_grid_error(exc)
         sys.exit(1)
-    themes = len(grid.themes)
-    click.echo(_("%(path)s : grille valide, version %(version)s, %(themes)d thèmes, %(items)d énoncés, %(levels)d niveaux.",
-                 path=target, version=grid.version, themes=themes, items=len(grid.items), levels=len(grid.levels)))
+    for grid in grids:
+        click.echo(_("%(path)s : grille valide, version %(version)s, %(themes)d thèmes, %(items)d énoncés, %(levels)d niveaux.",
+                     path=path or grid.version, version=grid.version, themes=len(grid.themes), items=len(grid.items),
+                     levels=len(grid.levels)))
+
+
+@grid_cli.command("diff")
+@click.argument("older")
+@click.argument("newer")
+def grid_diff(older: str, newer: str) -> None:
+    """What changed from grid version OLDER to NEWER, statement by statement."""
+    catalog = _grids_or_exit()
+    missing = [v for v in (older, newer) if catalog.get(v) is None]
+    if missing:
+        click.echo(_("Version de grille inconnue : %(versions)s (connues : %(known)s).", versions=", ".join(missing),
+                     known=", ".join(sorted(catalog.versions))), err=True)
+        sys.exit(1)
+    try:
+        changes = catalog.diff(older, newer)
+    except KeyError:
+        click.echo(_("La version %(older)s ne précède pas la version %(newer)s.", older=older, newer=newer), err=True)
+        sys.exit(1)
+    before, after = catalog[older], catalog[newer]
+    click.echo(_("Grille %(older)s → %(newer)s", older=older, newer=newer))
+    for change in changes:
+        origins = ", ".join(change.origins)
+        if change.change == "removed":
+            click.echo(f"  {_('retiré'):10} {origins:14} {before.items[origins].text.fr}")
+            continue
+        label = {"same": _("identique"), "reworded": _("reformulé"), "split": _("scindé"), "merged": _("fusionné"),
+                 "new": _("nouveau")}[change.change]
+        click.echo(f"  {label:10} {change.item_id:6} ← {origins or '—':7} {after.items[change.item_id].text.fr}")
+    carried = sum(1 for c in changes if c.change in ("same", "reworded"))
+    click.echo(_("Réponses reprises d'une version à l'autre : %(carried)d énoncés sur %(total)d.", carried=carried,
+                 total=len(after.items)))
 
 
 @grid_cli.command("show")
@@ -68,7 +106,7 @@ def grid_show(as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 def export_assessments(output: str | None) -> None:
     """Export every assessment, with all its versions, in the pin-grid/1 JSON format."""
-    text = exchange.dumps(exchange.export_document(services.version_chains(), _grid_or_exit()))
+    text = exchange.dumps(exchange.export_document(services.version_chains(), _grids_or_exit()))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(_("%(path)s écrit.", path=output), err=True)
@@ -81,11 +119,11 @@ def export_assessments(output: str | None) -> None:
 @click.option("--replace", is_flag=True, help="Replace an assessment with the same territory, date and perspective.")
 def import_assessments(files: tuple[str, ...], replace: bool) -> None:
     """Import pin-grid/1 files. A file with any error is not imported at all."""
-    grid = _grid_or_exit()
+    grids = _grids_or_exit()
     failed = False
     for path in files:
         try:
-            document = exchange.parse_document(Path(path).read_bytes(), grid)
+            document = exchange.parse_document(Path(path).read_bytes(), grids)
         except exchange.DocumentError as exc:
             failed = True
             click.echo(_("%(path)s : rien d'importé (nombre d'erreurs : %(count)d) :", path=path, count=len(exc.problems)), err=True)
@@ -111,7 +149,7 @@ def import_assessments(files: tuple[str, ...], replace: bool) -> None:
 def compare(year: int, as_json: bool) -> None:
     """Compare the territories of a year: symbols, ensemble and profile of each."""
     grid = _grid_or_exit()
-    comparison = services.compare_year(year, grid)
+    comparison = services.compare_year(year, grid_catalog())
     if as_json:
         click.echo(exchange.dumps_rows(exchange.comparison_document(comparison)), nl=False)
         return

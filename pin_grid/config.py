@@ -32,6 +32,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = _database_url()
     GRID_FILE = os.environ.get("GRID_FILE") or str(ROOT / "grid_items.yaml")
+    # Earlier grid versions, one file each: assessments keep the wording they were rated on.
+    GRID_ARCHIVE = os.environ.get("GRID_ARCHIVE") or str(ROOT / "grids")
     BABEL_DEFAULT_LOCALE = "fr"
     # Times are stored in UTC and shown as people in Québec read a clock.
     BABEL_DEFAULT_TIMEZONE = "America/Montreal"

@@ -1,21 +1,42 @@
-"""What every layer asks of the running app: the grid in force and the language of the request.
+"""What every layer asks of the running app: the grid versions and the language of the request.
 
 Kept low in the package (it imports only Flask and the grid) so that nothing imports upwards.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import get_locale
 
-from .grid import Grid, GridError
+from .grid import Grid, GridCatalog, GridError
+
+
+def grid_catalog() -> GridCatalog:
+    catalog = current_app.extensions["pin_grid"]
+    if isinstance(catalog, GridError):
+        raise catalog
+    return catalog
 
 
 def current_grid() -> Grid:
-    grid = current_app.extensions["pin_grid"]
-    if isinstance(grid, GridError):
-        raise grid
-    return grid
+    """The version in force: what a new assessment is rated on."""
+    return grid_catalog().current
+
+
+def grid_of(assessment) -> Grid:
+    """The version `assessment` was rated on (an object with `grid_version`, or the version
+    itself): it is always shown, scored and reported with that wording. An assessment of a
+    version this installation does not know (never imported: import checks it) is read with
+    the version in force rather than not at all."""
+    version = assessment if isinstance(assessment, str) else assessment.grid_version
+    catalog = grid_catalog()
+    return catalog.get(version) or catalog.current
 
 
 def current_locale() -> str:
     return str(get_locale() or "fr")
+
+
+def page_grid() -> Grid:
+    """The grid a page shows (the templates' `grid()`): the version of the assessment the page is
+    about (`views.allowed` records it), else the version in force."""
+    return g.get("assessment_grid") or current_grid()

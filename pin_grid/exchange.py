@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from . import limits
-from .grid import Grid
+from .grid import Grid, GridCatalog
 from .text import normalized
 from .models import DRAFT, SECTOR_CODES, STATUSES, SUPERSEDED
 
@@ -62,6 +62,8 @@ class AnswerRecord(_Strict):
     action_due: dt.date | None = None
     # Taken over from the previous assessment and not yet confirmed (only in a draft).
     carried_over: bool = False
+    # The level the team aims for by the next assessment (« cible »).
+    target: str | None = None
 
 
 class VersionRecord(_Strict):
@@ -161,8 +163,9 @@ def _normalized(value: Any) -> Any:
     return value
 
 
-def parse_document(text: str | bytes, grid: Grid) -> Document:
-    """Check a `pin-grid/1` document against the format and the grid; raise DocumentError."""
+def parse_document(text: str | bytes, grids: GridCatalog) -> Document:
+    """Check a `pin-grid/1` document against the format and the grid version each assessment
+    was rated on; raise DocumentError."""
     try:
         data: Any = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -183,7 +186,7 @@ def parse_document(text: str | bytes, grid: Grid) -> Document:
         where = f"assessments[{index}]"
         placed = [(where, record)] + [(f"{where}.versions[{j}]", v) for j, v in enumerate(record.versions)]
         for place, version in placed:
-            problems += _version_problems(place, version, grid)
+            problems += _version_problems(place, version, grids)
             other = seen.get(version.key, index)
             if other != index:
                 problems.append(f"{place} : " + _("même territoire, même date et même point de vue que assessments[%(other)s]", other=other))
@@ -195,15 +198,22 @@ def parse_document(text: str | bytes, grid: Grid) -> Document:
     return document
 
 
-def _version_problems(place: str, version: VersionRecord, grid: Grid) -> list[str]:
-    """The answers of one version against the grid and against its status."""
+def _version_problems(place: str, version: VersionRecord, grids: GridCatalog) -> list[str]:
+    """The answers of one version against its grid version and against its status."""
+    grid = grids.get(version.grid_version)
+    if grid is None:
+        return [f"{place}.grid_version : " + _("version de grille inconnue « %(version)s » (connues : %(known)s)",
+                                                version=version.grid_version, known=", ".join(sorted(grids.versions)))]
     problems = []
     codes = set(grid.level)
+    targets = [lv.code for lv in grid.scored_levels]
     for item_id, answer in version.answers.items():
         if item_id not in grid.items:
             problems.append(f"{place}.answers.{item_id} : " + _("cet énoncé n'est pas dans la grille (version %(version)s)", version=grid.version))
         elif answer.level is not None and answer.level not in codes:
             problems.append(f"{place}.answers.{item_id}.level : " + _("niveau inconnu « %(level)s » (attendu : %(codes)s)", level=answer.level, codes=", ".join(grid.level)))
+        if answer.target is not None and answer.target not in targets:
+            problems.append(f"{place}.answers.{item_id}.target : " + _("cible inconnue « %(target)s » (attendu : %(codes)s)", target=answer.target, codes=", ".join(targets)))
         if answer.carried_over and version.status != DRAFT:
             problems.append(f"{place}.answers.{item_id}.carried_over : " + _("seul un brouillon a des réponses reprises à confirmer"))
     if version.status != DRAFT:  # finalised (and perhaps superseded since)
@@ -243,10 +253,11 @@ def _moment(value: dt.datetime | None) -> str | None:
     return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
 
 
-def export_document(chains, grid: Grid) -> dict:
+def export_document(chains, grids: GridCatalog) -> dict:
     """The `pin-grid/1` document, in a stable order. `chains` pairs each assessment in force
-    with every version of it, oldest first; the others go to its `versions`."""
-    order = {item_id: i for i, item_id in enumerate(grid.items)}
+    with every version of it, oldest first; the others go to its `versions`. Answers follow the
+    order of the grid version each was rated on."""
+    orders = {v: {item_id: i for i, item_id in enumerate(g.items)} for v, g in grids.versions.items()}
 
     def sort_key(a):
         return (a.territory.code, a.date, a.perspective.name if a.perspective else "", a.id)
@@ -260,6 +271,7 @@ def export_document(chains, grid: Grid) -> dict:
             "action_owner": a.action_owner or "",
             "action_due": a.action_due.isoformat() if a.action_due else None,
             "carried_over": bool(a.carried_over),
+            "target": a.target,
         }
 
     def version(a) -> dict:
@@ -277,7 +289,7 @@ def export_document(chains, grid: Grid) -> dict:
             "organizations": [{"name": o.name, "sector": o.sector} for o in a.organizations],
             "answers": {
                 r.item_id: answer(r)
-                for r in sorted(a.answers, key=lambda r: (order.get(r.item_id, len(order)), r.item_id))
+                for r in sorted(a.answers, key=lambda r: (orders.get(a.grid_version, {}).get(r.item_id, 99), r.item_id))
             },
         }
 

@@ -104,10 +104,21 @@ class TerritoryForm(FlaskForm):
         _l("Nom"), filters=[_strip],
         validators=[DataRequired(_l("Le nom est obligatoire.")), Length(max=limits.NAME)],
     )
-    region = StringField(
-        _l("Région"), filters=[_strip],
-        validators=[DataRequired(_l("La région est obligatoire.")), Length(max=limits.REGION)],
+    # One of the managed list of regions (services.region_names), never free text.
+    region = SelectField(
+        _l("Région"), filters=[_strip], validate_choice=False,
+        validators=[DataRequired(_l("La région est obligatoire."))],
     )
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = [SelectChoice("", _l("— région —"))] + [SelectChoice(r) for r in regions]
+        self._regions = set(regions)
+
+    def validate_region(self, field):
+        if field.data not in self._regions:
+            raise ValidationError(_l("Région inconnue : « %(region)s ». Choisissez une région de la liste.",
+                                     region=field.data[:limits.REGION]))
 
 
 class ParticipantForm(Form):
@@ -224,6 +235,17 @@ def _level_field(grid: Grid) -> RadioField:
     )
 
 
+def _target_field(grid: Grid) -> StringField:
+    codes = [lv.code for lv in grid.scored_levels]
+
+    def known_target(form, field):
+        if field.data not in (None, "") and field.data not in codes:
+            raise ValidationError(_l("Cible inconnue : « %(code)s » (choisissez un niveau de la liste).",
+                                     code=str(field.data)[:40]))
+
+    return StringField(_l("Cible d'ici la prochaine évaluation"), filters=[_strip], validators=[known_target])
+
+
 _grid_forms: dict[int, tuple[Grid, type[FlaskForm]]] = {}
 
 
@@ -253,6 +275,7 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
         )
         action_owner = StringField(_l("Qui"), filters=[_strip], validators=[Length(max=limits.NAME)])
         action_due = IsoDateField(_l("Pour quand"), validators=[Optional()])
+        target = _target_field(grid)
         confirm = BooleanField(_l("Confirmer cette réponse reprise"))
         base = HiddenField()
 
@@ -264,6 +287,7 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
                 action=(self.action.data or "").strip(),
                 action_owner=self.action_owner.data or "",
                 action_due=self.action_due.data,
+                target=self.target.data or None,
             )
 
         def base_version(self) -> str:
@@ -304,6 +328,7 @@ class StatementFields:
     action: str = ""
     action_owner: str = ""
     action_due: str = ""
+    target: str = ""
     confirm: bool = False
     base: str = ""
     errors: dict[str, list] = field(default_factory=dict)
@@ -312,14 +337,16 @@ class StatementFields:
     def stored(cls, answer: AnswerData) -> StatementFields:
         """A stored answer, and the version it is read at (what the next save is based on)."""
         return cls(answer.level or "", answer.comment, answer.priority, answer.action, answer.action_owner,
-                   answer.action_due.isoformat() if answer.action_due else "", base=answer.fingerprint())
+                   answer.action_due.isoformat() if answer.action_due else "", answer.target or "",
+                   base=answer.fingerprint())
 
     @classmethod
     def typed(cls, statement: Form) -> StatementFields:
         """A statement's sub-form after a submission: the text as typed, even where it is invalid."""
         return cls(statement.level.data or "", statement.comment._value(), bool(statement.priority.data),
                    statement.action._value(), statement.action_owner._value(), statement.action_due._value(),
-                   bool(statement.confirm.data), statement.base.data or "", statement.errors)
+                   statement.target.data or "", bool(statement.confirm.data), statement.base.data or "",
+                   statement.errors)
 
 
 def typed_statements(form: FlaskForm, grid: Grid) -> dict[str, StatementFields]:
@@ -395,3 +422,56 @@ class RevisionForm(FlaskForm):
     reason = TextAreaField(_l("Raison de la correction"), filters=[_strip],
                            validators=[DataRequired(_l("Indiquez pourquoi l'évaluation est corrigée.")),
                                        Length(max=limits.ACTION)])
+
+
+# --- Administration: territories and organisations --------------------------------------
+
+class TerritoryEditForm(TerritoryForm):
+    """A territory's name, region and territorial unit: its code never changes."""
+
+    code = None
+    name = StringField(
+        _l("Nom"), filters=[_strip],
+        validators=[DataRequired(_l("Le nom est obligatoire.")),
+                    Length(max=limits.NAME, message=_l("%(max)d caractères au plus.", max=limits.NAME))],
+    )
+    territorial_unit = StringField(
+        _l("Unité territoriale (facultatif)"), filters=[_strip],
+        validators=[Length(max=limits.NAME, message=_l("%(max)d caractères au plus.", max=limits.NAME))],
+    )
+
+
+class OrganizationEditForm(FlaskForm):
+    name = StringField(
+        _l("Nom de l'organisme"), filters=[_strip],
+        validators=[DataRequired(_l("Le nom est obligatoire.")),
+                    Length(max=limits.NAME, message=_l("%(max)d caractères au plus.", max=limits.NAME))],
+    )
+    sector = _Sector(validators=[DataRequired(_l("Choisissez le secteur de cet organisme."))])
+
+
+def _id_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class OrganizationMergeForm(FlaskForm):
+    """Merge an organisation into another one, chosen from the list: the one kept."""
+
+    keep = SelectField(_l("Organisme à garder"), coerce=_id_or_none, validate_choice=False)
+    confirm = BooleanField(_l("Je confirme la fusion, même si les deux organismes apparaissent dans des "
+                              "territoires différents."))
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keep.choices = [SelectChoice("", _l("— organisme —")),
+                             *(SelectChoice(o.id, o.name) for o in organizations)]
+        self._ids = {o.id for o in organizations}
+
+    def validate_keep(self, field):
+        if not field.raw_data or not field.raw_data[0].strip():
+            raise ValidationError(_l("Choisissez l'organisme à garder."))
+        if field.data not in self._ids:
+            raise ValidationError(_l("Choisissez un organisme de la liste."))

@@ -14,7 +14,10 @@ IMPLANTE = "implante"
 PARTIEL = "partiel"
 NON_IMPLANTE = "non_implante"
 NE_SAIS_PAS = "ne_sais_pas"
-LEVEL_CODES = (IMPLANTE, PARTIEL, NON_IMPLANTE, NE_SAIS_PAS)
+SANS_OBJET = "sans_objet"  # from grid 2026.2
+LEVEL_CODES = (IMPLANTE, PARTIEL, NON_IMPLANTE, NE_SAIS_PAS, SANS_OBJET)
+# Counted and shown, never scored: a knowledge gap to close, or a statement that does not apply.
+UNSCORED = (NE_SAIS_PAS, SANS_OBJET)
 DEFAULT_POINTS: Mapping[str, int | None] = {IMPLANTE: 2, PARTIEL: 1, NON_IMPLANTE: 0, NE_SAIS_PAS: None}
 
 INSUFFISANT = "insuffisant"
@@ -33,7 +36,7 @@ ECOSYSTEMIQUE = "ecosystemique"
 @dataclass(frozen=True)
 class ThemeScore:
     counts: dict[str, int]  # every level code, unanswered statements not counted
-    answered: int  # statements with a level other than ne_sais_pas
+    answered: int  # statements with a scored level (not ne_sais_pas, not sans_objet)
     total: int  # statements in the theme
     score: float | None
     status: str
@@ -43,7 +46,7 @@ def score_theme(levels: Sequence[str | None], points: Mapping[str, int | None] =
     """Score one theme from the level code of each of its statements (None: not answered yet).
 
     score = 100 × points ÷ (max points × answered), none when fewer than half the theme's
-    statements are answered; `ne_sais_pas` is counted but excluded from the score.
+    statements are answered; `ne_sais_pas` and `sans_objet` are counted but excluded from the score.
     """
     unknown = [lv for lv in levels if lv is not None and lv not in points]
     if unknown:
@@ -65,6 +68,15 @@ def score_theme(levels: Sequence[str | None], points: Mapping[str, int | None] =
     else:
         status = PARTIEL
     return ThemeScore(counts, answered, len(levels), score, status)
+
+
+def target_gap(level: str | None, target: str | None, points: Mapping[str, int | None] = DEFAULT_POINTS) -> int | None:
+    """How many levels separate the current practice from the one the team aims for (« cible »):
+    positive when there is a way to go, 0 when reached, negative when the practice is already
+    beyond it; None when either has no points (no target, not rated, « on ne sait pas », « sans objet »)."""
+    if level is None or target is None or points.get(level) is None or points.get(target) is None:
+        return None
+    return points[target] - points[level]
 
 
 def ensemble(component_scores: Iterable[float | None]) -> float | None:

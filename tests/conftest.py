@@ -23,3 +23,11 @@ def grid():
     from pin_grid.grid import load_grid
 
     return load_grid(ROOT / "grid_items.yaml")
+
+
+@pytest.fixture(scope="session")
+def grids():
+    """Every grid version: the one in force (`grid`) and the earlier ones of grids/."""
+    from pin_grid.grid import load_catalog
+
+    return load_catalog(ROOT / "grid_items.yaml", ROOT / "grids")

@@ -4,6 +4,7 @@ through `transactions.write_transaction`.
 - errors: the refusals that become 4xx answers;
 - audit: the audit trail;
 - territories: territories and partner organisations;
+- organizations: partner organisations as administrators manage them (rename, sector, merge);
 - assessments: the lifecycle of an assessment (draft, answers, finalisation, revision, deletion);
 - results: scores, symbols, profiles, the comparison of territories, the yearly follow-up;
 - imports: the `pin-grid/1` records read and written.
@@ -34,6 +35,17 @@ from .assessments import (
 from .audit import SYSTEM, add_audit, audit_trail, record_event
 from .errors import Conflict, Locked, NotFound, ServiceError
 from .imports import ImportReport, current_assessments, import_assessments, version_chains
+from .organizations import (
+    MergeReport,
+    OrganizationListing,
+    OrganizationOverview,
+    get_organization,
+    merge_organizations,
+    organization_listing,
+    organization_overview,
+    territories_of_organizations,
+    update_organization,
+)
 from .results import (
     AssessmentResults,
     Comparison,
@@ -49,6 +61,7 @@ from .results import (
     compare_year,
     comparison_years,
     follow_up,
+    knowledge_gaps,
     profile_counts,
     results_of,
     score_levels,
@@ -68,8 +81,10 @@ from .territories import (
     name_key,
     organization_named,
     organizations_of,
+    region_names,
     territories_in_scope,
     territory_assessments,
     territory_by_code,
     territory_listing,
+    update_territory,
 )

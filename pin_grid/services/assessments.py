@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..grid import Grid
+from ..grid import Grid, GridCatalog
 from ..models import DRAFT, FINALIZED, SUPERSEDED, Answer, Assessment, Participant
 from ..transactions import retrying
 from .audit import SYSTEM, add_audit
@@ -31,17 +31,21 @@ class AnswerData:
     action: str = ""
     action_owner: str = ""
     action_due: dt.date | None = None
+    target: str | None = None  # the level aimed for by the next assessment
 
     @classmethod
     def of(cls, answer: Answer | None) -> AnswerData:
         if answer is None:
             return cls()
         return cls(answer.level, answer.comment or "", bool(answer.priority), answer.action or "",
-                   answer.action_owner or "", answer.action_due)
+                   answer.action_owner or "", answer.action_due, answer.target)
 
     def fingerprint(self) -> str:
         """Short digest of the answer as the person saw it, to detect changes made meanwhile."""
-        raw = json.dumps(self.__dict__, default=str, sort_keys=True)  # its fields (asdict, but faster)
+        fields = self.__dict__  # its fields (asdict, but faster)
+        if fields["target"] is None:  # as before targets existed: a page open across an upgrade still saves
+            fields = {name: value for name, value in fields.items() if name != "target"}
+        raw = json.dumps(fields, default=str, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -206,10 +210,14 @@ def _check_unique(details: AssessmentDetails, own: Assessment | None = None) -> 
         )
 
 
-def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool = False,
+def start_assessment(details: AssessmentDetails, grids: GridCatalog, *, carry_over: bool = False,
                      actor: str = SYSTEM) -> Assessment:
-    """Start a draft; with `carry_over`, from the answers of the previous finalised assessment
-    of the same territory and point of view (each marked until the team confirms or changes it)."""
+    """Start a draft on the grid version in force; with `carry_over`, from the answers of the
+    previous finalised assessment of the same territory and point of view (each marked until the
+    team confirms or changes it). Across grid versions only the statements whose meaning was kept
+    carry their answer over; the others are new statements to rate."""
+    grid = grids.current
+
     def operation() -> Assessment:
         get_territory(details.territory_id)
         _check_unique(details)
@@ -226,10 +234,11 @@ def start_assessment(details: AssessmentDetails, grid: Grid, *, carry_over: bool
                        "décochez « Partir de la dernière évaluation »."),
                     field="carry_over",
                 )
+            kept = grids.same_meaning(previous.grid_version, grid.version)
             assessment.answers = [
-                Answer(item_id=a.item_id, level=a.level, comment=a.comment, carried_over=True)
+                Answer(item_id=kept[a.item_id], level=a.level, comment=a.comment, carried_over=True)
                 for a in previous.answers
-                if a.item_id in grid.items
+                if a.item_id in kept and a.level in grid.level
             ]
             add_audit(actor, "carry_over", assessment.id, detail=f"from assessment {previous.id}")
         return assessment

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from .. import scoring
 from ..extensions import db
-from ..grid import Grid, Theme
+from ..grid import Grid, GridCatalog, Theme
 from ..models import FINALIZED, Answer, Assessment, Territory
 from .assessments import previous_assessment
 from .territories import TerritorySummary
@@ -50,17 +50,26 @@ def results_of(assessment: Assessment, grid: Grid) -> AssessmentResults:
     return score_levels({a.item_id: a.level for a in assessment.answers}, grid)
 
 
+def _planned(answer: Answer) -> bool:
+    return bool(answer.priority or answer.action or answer.action_owner or answer.action_due or answer.target)
+
+
 def action_plan(assessment: Assessment, grid: Grid) -> list[tuple[Theme, list[Answer]]]:
-    """The priorities and actions, theme by theme, by due date (undated last)."""
+    """The priorities, targets and actions, theme by theme, by due date (undated last)."""
     by_item = assessment.answers_by_item
     plan = []
     for theme in grid.themes:
-        answers = [by_item[i.id] for i in theme.items if i.id in by_item and (
-            by_item[i.id].priority or by_item[i.id].action or by_item[i.id].action_owner or by_item[i.id].action_due)]
+        answers = [by_item[i.id] for i in theme.items if i.id in by_item and _planned(by_item[i.id])]
         answers.sort(key=lambda a: (a.action_due is None, a.action_due or dt.date.min))
         if answers:
             plan.append((theme, answers))
     return plan
+
+
+def knowledge_gaps(assessment: Assessment, grid: Grid) -> list[str]:
+    """The statements the team rated « On ne sait pas », in grid order: what to find out."""
+    by_item = assessment.answers_by_item
+    return [i for i in grid.items if i in by_item and by_item[i].level == scoring.NE_SAIS_PAS]
 
 
 def answered_count(assessment: Assessment, grid: Grid) -> int:
@@ -80,6 +89,7 @@ class CohortMember:
     id: int
     date: dt.date
     territory: TerritorySummary
+    grid_version: str
 
 
 def _in_cohort(year: int) -> tuple:
@@ -90,15 +100,16 @@ def _in_cohort(year: int) -> tuple:
 def cohort(year: int) -> list[CohortMember]:
     """The latest finalised collective assessment of every territory dated in `year`."""
     rows = db.session.execute(
-        select(Assessment.id, Assessment.date, Territory.id, Territory.code, Territory.name, Territory.region)
+        select(Assessment.id, Assessment.date, Territory.id, Territory.code, Territory.name, Territory.region,
+               Assessment.grid_version)
         .join(Territory, Territory.id == Assessment.territory_id)
         .where(*_in_cohort(year))
         .order_by(Assessment.date, Assessment.id)
     )
     latest: dict[int, CohortMember] = {}
-    for id_, date, territory_id, code, name, region in rows:
+    for id_, date, territory_id, code, name, region, version in rows:
         # Ordered by date: the last one wins.
-        latest[territory_id] = CohortMember(id_, date, TerritorySummary(territory_id, code, name, region))
+        latest[territory_id] = CohortMember(id_, date, TerritorySummary(territory_id, code, name, region), version)
     return list(latest.values())
 
 
@@ -141,6 +152,12 @@ class Comparison:
     reference: scoring.Reference
     rows: list[ComparisonRow]
 
+    @property
+    def grid_versions(self) -> list[str]:
+        """The grid versions its territories were rated on: theme scores stay comparable
+        across versions, statements do not (the page says so when there are several)."""
+        return sorted({row.assessment.grid_version for row in self.rows})
+
 
 def profile_counts(rows: list[ComparisonRow]) -> dict[str, int]:
     """Territories per profile letter and per sub-profile slug (plus « none »)."""
@@ -173,22 +190,23 @@ _KEPT_COHORTS = 8
 _scored_cohorts: dict[tuple, _ScoredCohort] = {}
 
 
-def _cohort_key(year: int, grid: Grid) -> tuple:
+def _cohort_key(year: int, grids: GridCatalog) -> tuple:
     state = db.session.execute(
         select(func.count(), func.max(Assessment.id), func.sum(Assessment.id), func.sum(Assessment.version),
                func.max(Assessment.updated_at))
         .where(*_in_cohort(year))
     ).one()
-    return (str(db.engine.url), id(grid), grid.version, year, tuple(state))
+    return (str(db.engine.url), id(grids), year, tuple(state))
 
 
-def _scored_cohort(year: int, grid: Grid, members: list[CohortMember] | None = None) -> _ScoredCohort:
-    key = _cohort_key(year, grid)
+def _scored_cohort(year: int, grids: GridCatalog, members: list[CohortMember] | None = None) -> _ScoredCohort:
+    key = _cohort_key(year, grids)
     scored = _scored_cohorts.get(key)
     if scored is None or (members is not None and any(m.id not in scored.results for m in members)):
         members = cohort(year) if members is None else members
         levels = _cohort_levels(year, members)
-        results = {m.id: score_levels(levels[m.id], grid) for m in members}
+        # Each member scored with the version it was rated on.
+        results = {m.id: score_levels(levels[m.id], grids.get(m.grid_version) or grids.current) for m in members}
         scored = _ScoredCohort(results, scoring.cohort_statistics([_component_scores(r) for r in results.values()]))
         while len(_scored_cohorts) >= _KEPT_COHORTS:
             _scored_cohorts.pop(next(iter(_scored_cohorts)))
@@ -196,10 +214,10 @@ def _scored_cohort(year: int, grid: Grid, members: list[CohortMember] | None = N
     return scored
 
 
-def compare_year(year: int, grid: Grid) -> Comparison:
+def compare_year(year: int, grids: GridCatalog) -> Comparison:
     members = cohort(year)
-    scored = _scored_cohort(year, grid, members)
-    reference = _reference(len(members), grid)
+    scored = _scored_cohort(year, grids, members)
+    reference = _reference(len(members), grids.current)
     rows = []
     for member in members:
         results = scored.results[member.id]
@@ -209,15 +227,17 @@ def compare_year(year: int, grid: Grid) -> Comparison:
     return Comparison(year, reference, rows)
 
 
-def cohort_statistics(year: int, grid: Grid) -> scoring.CohortStatistics:
+def cohort_statistics(year: int, grids: GridCatalog) -> scoring.CohortStatistics:
     """The mean and spread of the cohort of `year`, per component and for the ensemble."""
-    return _scored_cohort(year, grid).statistics
+    return _scored_cohort(year, grids).statistics
 
 
-def standing_of(assessment: Assessment, results: AssessmentResults, grid: Grid) -> tuple[scoring.Standing, scoring.Reference]:
-    """An assessment's symbols and profile against the cohort of its year."""
-    statistics = cohort_statistics(assessment.date.year, grid)
-    reference = _reference(statistics.size, grid)
+def standing_of(assessment: Assessment, results: AssessmentResults,
+                grids: GridCatalog) -> tuple[scoring.Standing, scoring.Reference]:
+    """An assessment's symbols and profile against the cohort of its year (the comparison
+    settings are those of the version in force)."""
+    statistics = cohort_statistics(assessment.date.year, grids)
+    reference = _reference(statistics.size, grids.current)
     return scoring.standing(_component_scores(results), statistics, reference), reference
 
 
@@ -248,17 +268,24 @@ class FollowUp:
     previous: Assessment
     themes: list[ThemeChange]
     items: list[ItemChange]
+    # Rated on another grid version: theme scores compare, only statements whose meaning was
+    # kept are compared one by one.
+    other_version: str | None = None
 
 
-def follow_up(assessment: Assessment, results: AssessmentResults, grid: Grid) -> FollowUp | None:
+def follow_up(assessment: Assessment, results: AssessmentResults, grids: GridCatalog) -> FollowUp | None:
     previous = previous_assessment(assessment)
     if previous is None:
         return None
-    before = results_of(previous, grid)
-    themes = [ThemeChange(b.theme, b.score, a.score) for b, a in zip(before.themes, results.themes)]
-    old = {a.item_id: a.level for a in previous.answers}
+    grid = grids.get(assessment.grid_version) or grids.current
+    before = results_of(previous, grids.get(previous.grid_version) or grids.current)
+    scores_before = {t.theme.id: t.score for t in before.themes}
+    themes = [ThemeChange(a.theme, scores_before[a.theme.id], a.score) for a in results.themes]
+    kept = grids.same_meaning(previous.grid_version, assessment.grid_version)
+    old = {kept[a.item_id]: a.level for a in previous.answers if a.item_id in kept}
     new = {a.item_id: a.level for a in assessment.answers}
-    # A draft's statements without a level yet are not changes.
-    items = [ItemChange(i, old.get(i), new.get(i)) for i in grid.items if new.get(i) and old.get(i) != new.get(i)]
-    return FollowUp(previous, themes, items)
-
+    # A draft's statements without a level yet are not changes; a new statement has no before.
+    items = [ItemChange(i, old.get(i), new.get(i)) for i in grid.items
+             if new.get(i) and i in old and old.get(i) != new.get(i)]
+    other = previous.grid_version if previous.grid_version != assessment.grid_version else None
+    return FollowUp(previous, themes, items, other)

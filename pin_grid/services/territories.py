@@ -1,4 +1,5 @@
-"""Territories and partner organisations: look-ups, the lists of territories, creation."""
+"""Territories and partner organisations: look-ups, the lists of territories, creation, the
+regions to choose from, and what administrators change of a territory."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +13,12 @@ from sqlalchemy import and_, func, or_, select
 
 from .. import limits
 from ..extensions import db
-from ..models import (DRAFT, Answer, Assessment, Organization, Territory, UserRegion, assessment_organization,
-                      user_territory)
+from ..models import (DRAFT, Answer, Assessment, Organization, Region, Territory, UserRegion,
+                      assessment_organization, user_territory)
 from ..text import without_accents
 from ..transactions import retrying
-from .errors import Conflict, NotFound
+from .audit import SYSTEM, add_audit
+from .errors import Conflict, NotFound, ServiceError
 
 # What a search treats as a space: hyphens, dashes, apostrophes, underscores.
 _SEPARATORS = re.compile(r"[-'’‐‑–—_]")
@@ -90,6 +92,7 @@ class TerritoryListing:
 class TerritoryAssessments:
     territory: TerritorySummary
     assessments: list[AssessmentSummary]  # newest first
+    territorial_unit: str = ""  # how the PIN is run there (RLS, CLSC, MRC…), when the team said
 
 
 def territories_in_scope(scope_kind: str, user_id: int) -> list[TerritorySummary]:
@@ -127,15 +130,16 @@ def territory_listing(scope_kind: str, user_id: int, search: str = "", region: s
 def territory_assessments(code: str) -> TerritoryAssessments | None:
     """A territory and all its assessments, newest first (None for an unknown code). Three queries."""
     row = db.session.execute(
-        select(Territory.id, Territory.code, Territory.name, Territory.region).where(Territory.code == code)).first()
+        select(Territory.id, Territory.code, Territory.name, Territory.region, Territory.territorial_unit)
+        .where(Territory.code == code)).first()
     if row is None:
         return None
-    territory = TerritorySummary._make(row)
+    territory = TerritorySummary._make(row[:4])
     rows = db.session.execute(
         _summary_query().where(Assessment.territory_id == territory.id)
         .order_by(Assessment.date.desc(), Assessment.id.desc())).all()
     answered = answered_counts([r.id for r in rows])
-    return TerritoryAssessments(territory, [_summary(r, answered) for r in rows])
+    return TerritoryAssessments(territory, [_summary(r, answered) for r in rows], row.territorial_unit or "")
 
 
 def answered_counts(assessment_ids: list[int]) -> dict[int, int]:
@@ -240,12 +244,58 @@ def holds_data() -> bool:
     return db.session.scalars(select(Territory.id).limit(1)).first() is not None
 
 
+def region_names() -> list[str]:
+    """The regions people choose from, in alphabetical order regardless of accents: the managed
+    list (the 17 administrative regions of Québec to start with), and any region a territory
+    already has that the list lacks (an imported territory keeps its region, and it stays
+    choosable). Two queries."""
+    names = set(db.session.scalars(select(Region.name)))
+    names.update(db.session.scalars(select(Territory.region).distinct()))
+    return sorted(names, key=lambda r: (_searchable(r), r))
+
+
+def _check_region(region: str) -> None:
+    if region not in region_names():
+        raise ServiceError(_l("Région inconnue : « %(region)s ». Choisissez une région de la liste.",
+                              region=region[:limits.REGION]), field="region")
+
+
 def create_territory(code: str, name: str, region: str) -> Territory:
     def operation() -> Territory:
         if territory_by_code(code) is not None:
             raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
+        _check_region(region.strip())
         territory = Territory(code=code, name=name.strip(), region=region.strip())
         db.session.add(territory)
+        db.session.flush()
+        return territory
+
+    return retrying(operation)
+
+
+def update_territory(code: str, name: str, region: str, territorial_unit: str = "", *,
+                     actor: str = SYSTEM) -> Territory:
+    """Change a territory's name, region (one of `region_names`) and territorial unit; its code
+    never changes. Each changed value is a line of the audit trail."""
+    values = {"name": " ".join(name.split()), "region": region.strip(),
+              "territorial_unit": " ".join(territorial_unit.split())}
+    if not values["name"]:
+        raise ServiceError(_l("Le nom est obligatoire."), field="name")
+    for field, limit in (("name", limits.NAME), ("territorial_unit", limits.NAME)):
+        if len(values[field]) > limit:
+            raise ServiceError(_l("%(max)d caractères au plus.", max=limit), field=field)
+
+    def operation() -> Territory:
+        territory = db.session.scalars(select(Territory).where(Territory.code == code).with_for_update()).first()
+        if territory is None:
+            raise NotFound(_l("Ce territoire n'existe pas."))
+        if values["region"] != territory.region:
+            _check_region(values["region"])  # a region the list lacks is kept, never chosen anew
+        for field, new in values.items():
+            old = getattr(territory, field)
+            if old != new:
+                setattr(territory, field, new)
+                add_audit(actor, "territory_update", field=field, old=old, new=new, detail=territory.code)
         db.session.flush()
         return territory
 

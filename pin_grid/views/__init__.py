@@ -6,11 +6,12 @@ import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import g, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .. import access, services
+from ..context import grid_of
 from ..security import forbid
 
 
@@ -60,6 +61,7 @@ def allowed(assessment, action: str):
         forbid(404)
     if action != access.READ and not access.can(current_user, action, assessment.territory):
         forbid(403)
+    g.assessment_grid = grid_of(assessment)  # its pages show the wording it was rated on
     return assessment
 
 

@@ -11,8 +11,8 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.datastructures import MultiDict
 
-from .. import access, accounts, services
-from ..context import current_grid, current_locale
+from .. import access, accounts, scoring, services
+from ..context import current_locale, grid_catalog, grid_of
 from ..forms import AssessmentForm, ConfirmForm, RevisionForm, StatementFields, grid_form_class, typed_statements
 from ..security import pending_formdata
 from ..transactions import writes_in_one_transaction
@@ -22,7 +22,7 @@ from . import actor, allowed, allowed_if, assessment_for, form_status, grid_page
 bp = Blueprint("assessments", __name__, url_prefix="/evaluations")
 
 # A posted statement field is named "<item id>-<field>", e.g. "ECO-1-level".
-_ITEM_FIELD = re.compile(r"^([A-Za-z]{2,5}-\d{1,3})-(level|comment|priority|action|action_owner|action_due|base)$")
+_ITEM_FIELD = re.compile(r"^([A-Za-z]{2,5}-\d{1,3})-(level|comment|priority|action|action_owner|action_due|target|base)$")
 
 
 def _restored_message() -> str:
@@ -80,7 +80,7 @@ def new():
         form.territory.data = request.args.get("territoire", type=int)
     if form.validate_on_submit():
         try:
-            assessment = services.start_assessment(form.details(), current_grid(), carry_over=form.carry_over.data,
+            assessment = services.start_assessment(form.details(), grid_catalog(), carry_over=form.carry_over.data,
                                                    actor=actor())
         except services.ServiceError as exc:
             return _refused(form, exc)
@@ -117,7 +117,7 @@ def details(assessment):
 def _stored_statements(assessment) -> dict[str, StatementFields]:
     """Each statement as stored, with the version it is read at."""
     stored = assessment.answers_by_item
-    return {item_id: StatementFields.stored(AnswerData.of(stored.get(item_id))) for item_id in current_grid().items}
+    return {item_id: StatementFields.stored(AnswerData.of(stored.get(item_id))) for item_id in grid_of(assessment).items}
 
 
 def _over_stored(recovered: MultiDict, stored: dict[str, StatementFields]) -> MultiDict:
@@ -136,14 +136,14 @@ def _over_stored(recovered: MultiDict, stored: dict[str, StatementFields]) -> Mu
 
 def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200, expired=False, unknown_items=(),
                conflicts=(), problem=None, problem_items=()):
-    grid = current_grid()
+    grid = grid_of(assessment)
     unanswered = [item_id for item_id in grid.items if not statements[item_id].level]
     to_confirm = services.unconfirmed_items(assessment, grid)
     conflicts, carried = {c.item_id: c for c in conflicts}, set(to_confirm)
     return render_template(
         "grid_form.html",
         assessment=assessment,
-        shown=grid_page.statements_markup(statements, carried, conflicts),
+        shown=grid_page.statements_markup(grid, statements, carried, conflicts),
         expired=expired,
         invalid=[item_id for item_id in grid.items if statements[item_id].errors],
         answered=len(grid.items) - len(unanswered),
@@ -165,7 +165,7 @@ def grid(assessment):
     statements = _stored_statements(assessment)
     recovered = pending_formdata(request.path)
     if recovered is not None:  # rare: only then is a form built, to read what was typed
-        grid = current_grid()
+        grid = grid_of(assessment)
         form = grid_form_class(grid)(formdata=_over_stored(recovered, statements))
         statements = typed_statements(form, grid)
         flash(_restored_message(), "info")
@@ -178,7 +178,7 @@ def grid(assessment):
 def save_grid(assessment):
     """Save what the team typed; on to the confirmation page when finalising is asked. Nothing
     typed is dropped on an error."""
-    grid = current_grid()
+    grid = grid_of(assessment)
     assessment_id = assessment.id  # read now: after the save's commit, reading it would read it again
     form = grid_form_class(grid)()
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
@@ -223,7 +223,7 @@ def save_grid(assessment):
 @draft_view(access.FINALIZE)
 def finalize(assessment):
     """Sum up what finalising will lock, and finalise once the person confirms."""
-    grid = current_grid()
+    grid = grid_of(assessment)
     form = ConfirmForm()
     problem = None
     if form.validate_on_submit():
@@ -254,7 +254,7 @@ def delete(assessment):
         return redirect(url_for("main.index"))
     status = 409 if not assessment.is_draft else form_status(form)
     return render_template("delete.html", assessment=assessment, form=form,
-                           answered=services.answered_count(assessment, current_grid())), status
+                           answered=services.answered_count(assessment, grid_of(assessment))), status
 
 
 @bp.post("/<int:assessment_id>/enonces/<item_id>")
@@ -265,7 +265,7 @@ def save_statement(assessment, item_id: str):
     200 saved, 409 someone else changed it meanwhile (both values), 422 invalid (with the
     reason), 400 CSRF. One transaction, from the sign-in check to the write; only this statement
     is read from the form, and the answer says what was just written."""
-    grid = current_grid()
+    grid = grid_of(assessment)
     if item_id not in grid.items:
         return jsonify(error=_("Cet énoncé ne fait pas partie de la grille : %(item)s.", item=item_id[:20])), 404
     try:
@@ -287,32 +287,33 @@ def save_statement(assessment, item_id: str):
         conflict = result.conflicts[0]
         return jsonify(
             error=_("Quelqu'un d'autre a modifié cet énoncé pendant que vous travailliez."),
-            theirs=_answer_json(conflict.theirs), yours=_answer_json(conflict.yours),
+            theirs=_answer_json(conflict.theirs, grid), yours=_answer_json(conflict.yours, grid),
             base=conflict.theirs.fingerprint(), **progress,
         ), 409
     return jsonify(saved=True, base=statement.answer().fingerprint(), **progress)
 
 
-def _answer_json(answer: AnswerData) -> dict:
-    grid = current_grid()
+def _answer_json(answer: AnswerData, grid) -> dict:
     level = grid.level.get(answer.level) if answer.level else None
     return {"level": answer.level, "label": level.label.get(current_locale()) if level else None, "comment": answer.comment,
             "action": answer.action}
 
 
 def _results_page(assessment, revision_form=None, status=200):
-    grid = current_grid()
+    grid = grid_of(assessment)
     results = services.results_of(assessment, grid)
-    standing, reference = services.standing_of(assessment, results, grid)
+    standing, reference = services.standing_of(assessment, results, grid_catalog())
     may_revise = access.can(current_user, access.REVISE, assessment.territory)
     return render_template(
         "results.html",
         plan=services.action_plan(assessment, grid),
+        gaps={a.item_id: scoring.target_gap(a.level, a.target, grid.points) for a in assessment.answers if a.target},
+        knowledge_gaps=services.knowledge_gaps(assessment, grid),
         assessment=assessment,
         results=results,
         standing=standing,
         reference=reference,
-        follow_up=services.follow_up(assessment, results, grid),
+        follow_up=services.follow_up(assessment, results, grid_catalog()),
         answered=services.answered_count(assessment, grid),
         revision_form=revision_form or (RevisionForm() if may_revise else None),
         may_audit=access.can(current_user, access.AUDIT, assessment.territory),

@@ -84,10 +84,11 @@ def password():
     return render_template("password.html", form=form), form_status(form)
 
 
-def _user_form(form_class=UserForm, **kwargs):
-    territories = services.all_territories()
-    regions = sorted({t.region for t in territories})
-    return form_class(territories=territories, regions=regions, **kwargs)
+def _user_form(form_class=UserForm, kept_regions=(), **kwargs):
+    """The account form; its regions are the managed list, and those the account already has."""
+    regions = services.region_names()
+    regions += sorted(set(kept_regions) - set(regions))
+    return form_class(territories=services.all_territories(), regions=regions, **kwargs)
 
 
 @bp.route("/admin/comptes", methods=["GET", "POST"])
@@ -116,7 +117,7 @@ def _users_page(form, status: int):
 def edit_user(user_id: int):
     """Change an account's role, territories and regions, or give it a new password."""
     user = accounts.get_user(user_id)
-    form = _user_form(UserEditForm)
+    form = _user_form(UserEditForm, kept_regions=user.region_names)
     if request.method == "GET":
         form.process(data={"display_name": user.display_name, "role": user.role, "territories": [t.code for t in user.territories],
                            "regions": sorted(user.region_names)})

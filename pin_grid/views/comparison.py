@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, limits, services
-from ..context import current_grid
+from ..context import grid_catalog
 from . import allowed_if
 
 bp = Blueprint("comparison", __name__, url_prefix="/comparaison")
@@ -71,7 +71,7 @@ def table():
     year = request.args.get("annee", type=int)
     if year is None or not 1900 <= year <= 2999:
         year = years[0] if years else None
-    comparison = services.compare_year(year, current_grid()) if year else None
+    comparison = services.compare_year(year, grid_catalog()) if year else None
     regions = sorted({r.assessment.territory.region for r in comparison.rows}) if comparison else []
     region = request.args.get("region") or None
     if region not in regions:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l, ngettext
 
 from .. import services
-from ..context import current_grid, current_locale
+from ..context import current_locale, page_grid
 from ..forms import SECTOR_LABELS
 
 ANSWER_FIELDS = {
@@ -25,6 +25,7 @@ ANSWER_FIELDS = {
     "action": _l("piste d'action"),
     "action_owner": _l("responsable de l'action"),
     "action_due": _l("échéance"),
+    "target": _l("cible"),
 }
 DETAIL_FIELDS = {
     "territory": _l("territoire"),
@@ -91,7 +92,7 @@ def _lines(value) -> list[str]:
 def level_label(code: str | None) -> str:
     if not code:
         return _("sans réponse")
-    level = current_grid().level.get(code)
+    level = page_grid().level.get(code)
     return level.label.get(current_locale()) if level else code
 
 
@@ -112,6 +113,8 @@ def participant(text: str) -> str:
 def _answer_value(name: str, raw) -> list[str]:
     if name == "level":
         return [level_label(raw)]
+    if name == "target":
+        return [level_label(raw) if raw else _("Pas de cible")]
     if name == "priority":
         return [_yes_no(_json(raw))]
     if name == "action_due":
@@ -144,7 +147,7 @@ def _details_summary(summary: dict) -> list[str]:
 
 def _answers_summary(summary: dict) -> list[str]:
     """{"ECO-1": {"level": …, "comment": …, …}, …} in the grid's order → one line per statement."""
-    order = {item_id: i for i, item_id in enumerate(current_grid().items)}
+    order = {item_id: i for i, item_id in enumerate(page_grid().items)}
     lines = []
     for item_id in sorted(summary, key=lambda i: (order.get(i, len(order)), i)):
         answer = summary[item_id] if isinstance(summary[item_id], dict) else {}
@@ -156,6 +159,8 @@ def _answers_summary(summary: dict) -> list[str]:
         for name in ("action", "action_owner", "action_due"):
             if answer.get(name):
                 parts.append(_("%(field)s : %(value)s", field=ANSWER_FIELDS[name], value=answer[name]))
+        if answer.get("target"):
+            parts.append(_("%(field)s : %(value)s", field=ANSWER_FIELDS["target"], value=level_label(answer["target"])))
         lines.append(f"{item_id} : " + " — ".join(parts))
     return lines
 
@@ -203,7 +208,7 @@ def _entry(event) -> Entry:
                   sentence="")
     if event.item_id:
         entry.item_id = event.item_id
-        item = current_grid().items.get(event.item_id)
+        item = page_grid().items.get(event.item_id)
         entry.item_text = item.text.get(current_locale()) if item else None
     action, detail = event.action, event.detail or ""
 

@@ -41,6 +41,7 @@ def territory(code: str):
         "territory.html",
         territory=found.territory,
         assessments=found.assessments,
+        territorial_unit=found.territorial_unit,
         may_create=access.can(current_user, access.CREATE, found.territory),
         may_edit=access.can(current_user, access.EDIT, found.territory),
     )
@@ -49,7 +50,7 @@ def territory(code: str):
 @bp.route("/territoires/nouveau", methods=["GET", "POST"])
 @allowed_if(access.may_manage)
 def new_territory():
-    form = TerritoryForm()
+    form = TerritoryForm(regions=services.region_names())
     if form.validate_on_submit():
         try:
             territory = services.create_territory(form.code.data, form.name.data, form.region.data)
@@ -69,3 +70,10 @@ def set_language(code: str):
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                             secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
+
+
+@bp.get("/a-propos-de-la-grille")
+def about_grid():
+    """What the grid is for and how a team fills it; the levels come from the grid in force.
+    Any signed-in person (the app-wide sign-in check), like the other pages of this blueprint."""
+    return render_template("about_grid.html")

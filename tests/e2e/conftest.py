@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from pin_grid import create_app
-from pin_grid.context import current_grid
+from pin_grid.context import current_grid, grid_catalog
 from pin_grid.extensions import db
 
 from ..conftest import ROOT, unavailable
@@ -50,7 +50,7 @@ class LiveApp:
             assessment = services.start_assessment(
                 services.AssessmentDetails(territory_id=territory.id, date=dt.date.fromisoformat(date), perspective=None,
                                            participants=[services.ParticipantData("Intervenante PIN", "cisss", "Sophie")]),
-                current_grid())
+                grid_catalog())
             assessment_id = assessment.id
             db.session.remove()
         return assessment_id

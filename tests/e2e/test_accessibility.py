@@ -117,6 +117,14 @@ PAGES = [
     Visit("accounts", "/admin/comptes", ADMIN),
     Visit("accounts with errors", "/admin/comptes", ADMIN, act=_submit("Créer le compte")),
     Visit("account edit", "/admin/comptes/{membre_id}", ADMIN),
+    Visit("about the grid", "/a-propos-de-la-grille", EVERYONE),
+    Visit("admin: territories", "/admin/territoires", ADMIN),
+    Visit("admin: territory edit", "/admin/territoires/MTL-NORD/modifier", ADMIN),
+    Visit("admin: organisations", "/admin/organisations", ADMIN),
+    Visit("admin: organisation edit", "/admin/organisations/{organization}/modifier", ADMIN),
+    Visit("admin: organisation merge", "/admin/organisations/{organization}/fusionner", ADMIN),
+    Visit("admin: organisation merge with errors", "/admin/organisations/{organization}/fusionner", ADMIN,
+          act=_submit("Fusionner")),
     Visit("password change", "/mot-de-passe", EVERYONE),
     Visit("password change with errors", "/mot-de-passe", EVERYONE, act=_submit("Changer")),
     Visit("not found (404)", "/page-qui-n-existe-pas", EVERYONE, status=404),
@@ -156,7 +164,7 @@ def seed(live) -> dict[str, int]:
     """Three territories (two in Montréal), one account per role, finalised assessments in 2024
     and 2025 (so that 2025 has a follow-up and a comparison), and drafts in every state."""
     from pin_grid import accounts, services
-    from pin_grid.context import current_grid
+    from pin_grid.context import current_grid, grid_catalog
     from pin_grid.extensions import db
     from pin_grid.services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
 
@@ -177,7 +185,7 @@ def seed(live) -> dict[str, int]:
                 participants=[ParticipantData("Intervenante PIN", "cisss", "Sophie"),
                               ParticipantData("Parent-partenaire", "parent_partenaire")],
                 organizations=[OrganizationData("Maison de la famille", "communautaire")])
-            return services.start_assessment(details, grid, carry_over=carry_over).id
+            return services.start_assessment(details, grid_catalog(), carry_over=carry_over).id
 
         def finalised(code: str, date: str, pattern: list[str]) -> int:
             assessment_id = start(code, date)
@@ -197,12 +205,13 @@ def seed(live) -> dict[str, int]:
         first_half = list(grid.items)[:10]
         services.save_answers(ids["partial"], {
             item_id: AnswerData(level=[I, P, N, X][n % 4], priority=n == 2,
-                                action="Former l'équipe" if n == 2 else "")
+                                action="Former l'équipe" if n == 2 else "", target=I if n == 2 else None)
             for n, item_id in enumerate(first_half)})
         ids["invalid"] = start("MTL-NORD", "2025-11-05")
         ids["carried"] = start("MTL-NORD", "2026-03-10", carry_over=True)
         ids["complete"] = start("MTL-NORD", "2025-12-03")
         services.save_answers(ids["complete"], _answers([I, P, X])(grid))
+        ids["organization"] = services.organization_named("Maison de la famille").id
         db.session.remove()
     return ids
 
@@ -260,7 +269,7 @@ def test_signed_out_pages_have_no_wcag_violation(live_app, page: Page):
 def test_the_page_list_names_every_role_and_existing_ids():
     for visit in PAGES + FIRST_RUN_PAGES:
         assert set(visit.roles) <= set(ROLES), visit
-        visit.path.format(empty=1, partial=1, invalid=1, carried=1, complete=1, final=1, membre_id=1)
+        visit.path.format(empty=1, partial=1, invalid=1, carried=1, complete=1, final=1, membre_id=1, organization=1)
 
 
 # --- The keyboard focus ring ------------------------------------------------------------------
@@ -279,7 +288,7 @@ FOCUS_TARGETS = [
     ("/evaluations/{partial}/grille", ".progress-bar button", None),
     ("/evaluations/{partial}/grille", "#item-ECO-1 input[type=radio]:checked", ".level"),
     ("/evaluations/{partial}/grille", "#item-ECO-1 input[type=radio]:not(:checked)", ".level"),
-    ("/evaluations/{partial}/grille", "#item-STR-5 input[type=radio]", ".level"),
+    ("/evaluations/{partial}/grille", "#item-STR-6 input[type=radio]", ".level"),
     ("/evaluations/{partial}/grille", "#ECO-1-comment", None),
     ("/evaluations/{partial}/grille", "#item-ECO-1 details.action summary", None),
     ("/evaluations/{partial}/grille", "#item-ECO-3 details.action input[type=checkbox]", None),
@@ -422,7 +431,7 @@ def test_each_statement_is_described_by_its_help_text(live_app, page: Page):
         help: f.querySelector('p.help') && f.querySelector('p.help').id}))""")
     for item in wiring:
         assert item["help"] and item["describedby"] == [item["help"]], item
-    for item_id in ("ECO-1", "PAR-3", "STR-5"):
+    for item_id in ("ECO-1", "PAR-5", "STR-6"):
         group = page.get_by_role("group", name=re.compile(rf"^{item_id}\b"))
         expect(group).to_have_accessible_description(helps[item_id])
 

@@ -311,7 +311,7 @@ def carried_over_assessment(live_app) -> int:
     import datetime as dt
 
     from pin_grid import services
-    from pin_grid.context import current_grid
+    from pin_grid.context import current_grid, grid_catalog
     from pin_grid.extensions import db
 
     last_year = live_app.seed(date="2025-03-14")
@@ -323,7 +323,7 @@ def carried_over_assessment(live_app) -> int:
         this_year = services.start_assessment(
             services.AssessmentDetails(territory_id=territory_id, date=dt.date(2026, 3, 13), perspective=None,
                                        participants=[services.ParticipantData("Intervenante PIN", "cisss", "Sophie")]),
-            grid, carry_over=True).id
+            grid_catalog(), carry_over=True).id
         db.session.remove()
     return this_year
 

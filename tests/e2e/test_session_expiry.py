@@ -199,12 +199,12 @@ def test_saving_the_page_after_the_autosave_met_an_ended_session_keeps_everythin
     watch = Watch(page)
     url = open_grid(page, live_app, assessment_id)
     # Answered before the session ended: already stored.
-    level(page, "ECO-4", "Implanté").click()
-    expect(status(page, "ECO-4")).to_have_text(SAVED)
-    comment(page, "ECO-4").fill("Déjà là")
-    comment(page, "ECO-4").blur()
-    expect(status(page, "ECO-4")).to_have_text(SAVED)
-    assert stored_answers(live_app, assessment_id) == {"ECO-4": ("implante", "Déjà là")}
+    level(page, "ECO-5", "Implanté").click()
+    expect(status(page, "ECO-5")).to_have_text(SAVED)
+    comment(page, "ECO-5").fill("Déjà là")
+    comment(page, "ECO-5").blur()
+    expect(status(page, "ECO-5")).to_have_text(SAVED)
+    assert stored_answers(live_app, assessment_id) == {"ECO-5": ("implante", "Déjà là")}
     expire_sessions(live_app)
 
     answer_after_expiry(page, "ECO-1", "Partiellement implanté", "Tapé après la fin de la session")
@@ -214,7 +214,7 @@ def test_saving_the_page_after_the_autosave_met_an_ended_session_keeps_everythin
 
     expect(page).to_have_url(re.compile(r"/connexion\?"))
     expect(page.get_by_text(KEPT)).to_be_visible()
-    assert stored_answers(live_app, assessment_id) == {"ECO-4": ("implante", "Déjà là")}
+    assert stored_answers(live_app, assessment_id) == {"ECO-5": ("implante", "Déjà là")}
     sign_in_here(page)
     expect(page).to_have_url(url)
 
@@ -222,10 +222,10 @@ def test_saving_the_page_after_the_autosave_met_an_ended_session_keeps_everythin
     expect(level(page, "ECO-1", "Partiellement implanté")).to_be_checked()
     expect(comment(page, "ECO-1")).to_have_value("Tapé après la fin de la session")
     expect(level(page, "ECO-2", "Non implanté")).to_be_checked()
-    expect(level(page, "ECO-4", "Implanté")).to_be_checked()  # as it was
-    expect(comment(page, "ECO-4")).to_have_value("Déjà là")
+    expect(level(page, "ECO-5", "Implanté")).to_be_checked()  # as it was
+    expect(comment(page, "ECO-5")).to_have_value("Déjà là")
     screenshot(page, "restored", full_page=False)
-    assert stored_answers(live_app, assessment_id) == {"ECO-4": ("implante", "Déjà là")}  # not yet saved
+    assert stored_answers(live_app, assessment_id) == {"ECO-5": ("implante", "Déjà là")}  # not yet saved
 
     save_page(page)
     expect(page.get_by_role("status").filter(has_text=SAVED_PAGE)).to_be_visible()
@@ -233,10 +233,10 @@ def test_saving_the_page_after_the_autosave_met_an_ended_session_keeps_everythin
     expect(level(page, "ECO-1", "Partiellement implanté")).to_be_checked()
     expect(comment(page, "ECO-1")).to_have_value("Tapé après la fin de la session")
     expect(level(page, "ECO-2", "Non implanté")).to_be_checked()
-    expect(level(page, "ECO-4", "Implanté")).to_be_checked()
+    expect(level(page, "ECO-5", "Implanté")).to_be_checked()
     assert stored_answers(live_app, assessment_id) == {"ECO-1": ("partiel", "Tapé après la fin de la session"),
                                                        "ECO-2": ("non_implante", ""),
-                                                       "ECO-4": ("implante", "Déjà là")}
+                                                       "ECO-5": ("implante", "Déjà là")}
     watch.assert_clean()
 
 

@@ -13,29 +13,30 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-LEVELS = ("implante", "partiel", "non_implante", "ne_sais_pas")  # order of the radios in a statement
+LEVELS = ("implante", "partiel", "non_implante", "ne_sais_pas", "sans_objet")  # order of the radios in a statement
 LABELS = {
     "implante": "Implanté",
     "partiel": "Partiellement implanté",
     "non_implante": "Non implanté",
-    "ne_sais_pas": "Ne sais pas / ne s'applique pas",
+    "ne_sais_pas": "On ne sait pas",
+    "sans_objet": "Sans objet",
 }
-I, P, N, X = LEVELS
+I, P, N, X, S = LEVELS
 
 # The team's answers, statement by statement, in the order of the page.
 ANSWERS = {
     # A — Approche écosystémique: 2 I + 2 P → (2+2+1+1) / (2×4) = 75,0 · partially implemented
-    "ECO-1": I, "ECO-2": I, "ECO-3": P, "ECO-4": P,
+    "ECO-1": I, "ECO-2": I, "ECO-3": P, "ECO-5": P,
     # B — Approche participative: 4 I → 8 / 8 = 100,0 · implemented
-    "PAR-1": I, "PAR-2": I, "PAR-3": I, "PAR-4": I,
+    "PAR-1": I, "PAR-2": I, "PAR-5": I, "PAR-4": I,
     # C — Partenariat: P, N, X, I → (1+0+2) / (2×3) = 50,0 · partially implemented (X not scored)
-    "PRT-1": P, "PRT-2": N, "PRT-3": X, "PRT-4": I,
+    "PRT-1": P, "PRT-2": N, "PRT-3": X, "PRT-5": I,
     # D — Actions directes auprès des enfants: 3 N → 0 / 6 = 0,0 · not implemented
     "ENF-1": N, "ENF-2": N, "ENF-3": N,
     # E — Actions directes auprès des parents: P, P, X, I → (1+1+2) / (2×3) = 66,7 · partially implemented
-    "PRN-1": P, "PRN-2": P, "PRN-3": X, "PRN-4": I,
-    # S — Structures de soutien: 3 X + 2 I → 2 answered of 5, fewer than half → no score
-    "STR-1": X, "STR-2": I, "STR-3": X, "STR-4": I, "STR-5": X,
+    "PRN-5": P, "PRN-6": P, "PRN-2": X, "PRN-3": I,
+    # S — Structures de soutien: 2 X + 1 S + 2 I → 2 answered of 5, fewer than half → no score
+    "STR-1": X, "STR-2": I, "STR-3": X, "STR-4": I, "STR-6": S,
 }
 FIRST_HALF = list(ANSWERS)[:12]   # ECO, PAR, PRT: saved, reloaded, checked
 SECOND_HALF = list(ANSWERS)[12:]  # ENF, PRN, STR: answered after resuming
@@ -46,16 +47,16 @@ COMMENTS = {
 ACTION = ("ENF-1", "Ouvrir des places réservées en service de garde")
 HESITATION = "PRN-2"  # the team goes back to this one (Shift+Tab) and changes its mind twice
 
-# (theme name, counts I/P/N/X, answered, score, status) as the results page must show them.
+# (theme name, counts I/P/N/X/S, answered, score, status) as the results page must show them.
 COLUMNS = [*LABELS.values(), "Cotés", "Score", "Statut"]
 EXPECTED_COMPONENTS = [
-    ("Approche écosystémique", ["2", "2", "0", "0"], "4 / 4", "75,0", "Partiellement implanté"),
-    ("Approche participative", ["4", "0", "0", "0"], "4 / 4", "100,0", "Implanté"),
-    ("Partenariat", ["1", "1", "1", "1"], "3 / 4", "50,0", "Partiellement implanté"),
-    ("Actions directes auprès des enfants", ["0", "0", "3", "0"], "3 / 3", "0,0", "Non implanté"),
-    ("Actions directes auprès des parents", ["1", "2", "0", "1"], "3 / 4", "66,7", "Partiellement implanté"),
+    ("Approche écosystémique", ["2", "2", "0", "0", "0"], "4 / 4", "75,0", "Partiellement implanté"),
+    ("Approche participative", ["4", "0", "0", "0", "0"], "4 / 4", "100,0", "Implanté"),
+    ("Partenariat", ["1", "1", "1", "1", "0"], "3 / 4", "50,0", "Partiellement implanté"),
+    ("Actions directes auprès des enfants", ["0", "0", "3", "0", "0"], "3 / 3", "0,0", "Non implanté"),
+    ("Actions directes auprès des parents", ["1", "2", "0", "1", "0"], "3 / 4", "66,7", "Partiellement implanté"),
 ]
-EXPECTED_STRUCTURES = ("Structures de soutien", ["2", "0", "0", "3"], "2 / 5", "—", "Données insuffisantes")
+EXPECTED_STRUCTURES = ("Structures de soutien", ["2", "0", "0", "2", "1"], "2 / 5", "—", "Données insuffisantes")
 # (75 + 100 + 50 + 0 + 66,67) ÷ 5 = 58,33; the structures (no score) are not part of it.
 EXPECTED_ENSEMBLE = "58,3"
 
@@ -170,7 +171,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     page.get_by_role("link", name="Créer un territoire").click()
     page.get_by_label("Code", exact=True).fill("MTL-NORD")
     page.get_by_label("Nom", exact=True).fill("Montréal-Nord")
-    page.get_by_label("Région", exact=True).fill("Montréal")
+    page.get_by_label("Région", exact=True).select_option("Montréal")
     screenshot(page, "territory-form")
     page.get_by_role("button", name="Créer").click()
     expect(page.get_by_role("status")).to_have_text("Territoire « Montréal-Nord » créé.")
@@ -240,7 +241,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     summary = page.get_by_role("table")
     for label, count in (("Implanté", "10"), ("Partiellement implanté", "5"), ("Non implanté", "4")):
         expect(summary.get_by_role("row", name=re.compile(rf"^{label} ")).get_by_role("cell")).to_have_text(count)
-    expect(page.get_by_text("5 énoncés cotés « Ne sais pas »")).to_be_visible()
+    expect(page.get_by_text("4 énoncés cotés « On ne sait pas »")).to_be_visible()
     expect(page.get_by_text("1 priorité", exact=True)).to_be_visible()
     screenshot(page, "finalize-confirmation")
     page.get_by_role("button", name="Oui, finaliser l'évaluation").click()
@@ -251,7 +252,7 @@ def test_team_fills_the_whole_grid_with_the_keyboard(live_server, page: Page, sc
     expect(page.get_by_text("Résultats provisoires :")).to_have_count(0)
     screenshot(page, "results")
 
-    # Theme by theme: counts (implanté, partiel, non implanté, ne sais pas), answered, score, status.
+    # Theme by theme: counts (implanté, partiel, non implanté, on ne sait pas, sans objet), answered, score, status.
     for name, counts, answered, score, status in [*EXPECTED_COMPONENTS, EXPECTED_STRUCTURES]:
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
         shown = cells_by_header(page, row)

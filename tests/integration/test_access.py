@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from pin_grid import access
 from pin_grid.extensions import db
-from pin_grid.models import AuditEvent, Assessment, Territory, User
+from pin_grid.models import AuditEvent, Assessment, Organization, Territory, User
 
 from .conftest import ADMIN, add_user, import_document, make_app, sign_in
 from .test_web import form_fields, page, visible
@@ -43,7 +43,8 @@ PEOPLE = {"own": ("Personne-MTL-NORD", "Organisme-MTL-NORD"), "other": ("Personn
 # The pages without an id, as each role receives them (200, or the refusal of its role).
 PAGES = ("/", "/evaluations/nouvelle", "/evaluations/nouvelle?territoire={lav}", "/comparaison/",
          "/comparaison/?annee=2024", "/comparaison/?annee=2024&region=Laval", "/comparaison/?annee=2025",
-         "/territoires/nouveau", "/admin/comptes", "/mot-de-passe")
+         "/territoires/nouveau", "/admin/comptes", "/mot-de-passe", "/admin/territoires", "/admin/organisations",
+         "/admin/organisations?q=organisme")
 
 ANY_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
@@ -93,6 +94,17 @@ def build_world(web_app, tmp_path, grid) -> dict:
     return ids
 
 
+def organization_ids(app) -> dict:
+    """The organisation the routes with an organisation id are tried on (LAV-01's), and the one
+    it is merged into (MTL-NORD's)."""
+    with app.app_context():
+        ids = {key: db.session.scalar(select(Organization.id).where(Organization.name == f"Organisme-{code}"))
+               for key, code in (("organization", "LAV-01"), ("kept_organization", "MTL-NORD"))}
+        db.session.remove()
+    assert all(ids.values()), ids
+    return ids
+
+
 def _copy_database(source: Path, target: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{source}{suffix}").exists():
@@ -108,6 +120,7 @@ def world_template(sqlite_template, tmp_path_factory, grid):
     app = make_app(f"sqlite:///{path}")
     add_user(app, ADMIN, "admin")
     ids = build_world(app, path.parent, grid)
+    ids.update(organization_ids(app))
     add_user(app, COORD2, "coordonnateur", territories=["MTL-NORD"])
     # Each person signed in once: their sessions are in the database every test copies.
     cookies = {email: sign_in(app.test_client(), email).get_cookie("session").value
@@ -171,6 +184,8 @@ IN_SCOPE = {"admin": {"own", "other"}, "gestionnaire": {"own"}, "coordonnateur":
 # endpoint -> (permission needed, {state of the assessment: status when permitted}).
 # Not permitted: 404 outside one's territories (the existence is no business of theirs), 403 inside.
 # A change to a finalised assessment is refused by its state (409 locked), not by the role.
+# « global »: what belongs to no territory (accounts, organisations) and the administration of
+# territories: administrators only, 403 for everyone else.
 EXPECTED = {
     ("assessments.details", "GET"): ("edit", {"draft": 200, "final": 302}),  # a finalised one shows its results
     ("assessments.details", "POST"): ("edit", {"draft": 302, "final": 409}),
@@ -186,18 +201,28 @@ EXPECTED = {
     ("assessments.results", "GET"): ("read", {"draft": 200, "final": 200}),
     ("assessments.revise", "POST"): ("revise", {"draft": 409, "final": 302}),  # only a finalised one is revised
     ("assessments.audit", "GET"): ("audit", {"draft": 200, "final": 200}),
-    ("auth.set_active", "POST"): ("manage", {"user": 302}),
-    ("auth.edit_user", "GET"): ("manage", {"user": 200}),
-    ("auth.edit_user", "POST"): ("manage", {"user": 302}),
+    ("auth.set_active", "POST"): ("manage", {"global": 302}),
+    ("auth.edit_user", "GET"): ("manage", {"global": 200}),
+    ("auth.edit_user", "POST"): ("manage", {"global": 302}),
+    ("admin.territories", "GET"): ("manage", {"global": 200}),
+    ("admin.edit_territory", "GET"): ("manage", {"global": 200}),
+    ("admin.edit_territory", "POST"): ("manage", {"global": 302}),
+    ("admin.organizations", "GET"): ("manage", {"global": 200}),
+    ("admin.edit_organization", "GET"): ("manage", {"global": 200}),
+    ("admin.edit_organization", "POST"): ("manage", {"global": 302}),
+    ("admin.merge_organization", "GET"): ("manage", {"global": 200}),
+    ("admin.merge_organization", "POST"): ("manage", {"global": 302}),  # LAV-01's into MTL-NORD's, confirmed
 }
 # A statement the drafts leave blank: a save without its base version may fill it (never overwrite).
 URL_VALUES = {"item_id": "PAR-1", "change": "activer"}
+# The « global » routes' arguments: a key of the world's ids, or the value itself.
+GLOBAL_VALUES = {"user_id": "victim", "organization_id": "organization", "code": "MTL-NORD"}
 
 
 def expected_status(role, endpoint, method, side, state):
     permission, when_permitted = EXPECTED[(endpoint, method)]
-    if state == "user":
-        return when_permitted["user"] if permission in MAY[role] else 403
+    if state == "global":
+        return when_permitted["global"] if permission in MAY[role] else 403
     if side not in IN_SCOPE[role]:
         return 404
     if permission in MAY[role]:
@@ -209,12 +234,12 @@ def expected_status(role, endpoint, method, side, state):
 
 
 def id_routes(web_app):
-    """Every route of the app that takes an id, with each of its methods."""
+    """Every route of the app that takes an id, and every administration page, with each of its methods."""
     routes = []
     for rule in web_app.url_map.iter_rules():
-        if not any(arg.endswith("_id") for arg in rule.arguments):
+        if not any(arg.endswith("_id") for arg in rule.arguments) and not rule.endpoint.startswith("admin."):
             continue
-        unknown = rule.arguments - {"assessment_id", "user_id", *URL_VALUES}
+        unknown = rule.arguments - {"assessment_id", *GLOBAL_VALUES, *URL_VALUES}
         assert not unknown, f"{rule.rule}: teach test_access.py how to build {unknown}"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             assert (rule.endpoint, method) in EXPECTED, (
@@ -237,6 +262,10 @@ def post_body(endpoint, token, ids, side, state):
         "assessments.delete": {"csrf_token": token},
         "auth.set_active": {"csrf_token": token},
         "auth.edit_user": {"csrf_token": token, "role": "membre", "territories": "LAV-01"},
+        "admin.edit_territory": {"csrf_token": token, "code": "CHANGE", "name": MTL_NAME, "region": "Montréal",
+                                 "territorial_unit": "RLS de Montréal-Nord"},
+        "admin.edit_organization": {"csrf_token": token, "name": "Organisme-LAV-01", "sector": "autre"},
+        "admin.merge_organization": {"csrf_token": token, "keep": str(ids["kept_organization"]), "confirm": "y"},
     }[endpoint]
 
 
@@ -246,14 +275,17 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
     token = csrf(client)
     cases = []
     for rule, method in id_routes(web_app):
-        if "user_id" in rule.arguments:
-            cases.append((rule, method, "user", "user", {"user_id": world["victim"]}))
+        if rule.arguments & {"user_id", "organization_id"} or rule.endpoint.startswith("admin."):
+            values = {arg: world.get(key, key) for arg, key in GLOBAL_VALUES.items() if arg in rule.arguments}
+            cases.append((rule, method, "global", "global", values))
             continue
         for side in ("own", "other"):
             for state in ("draft", "final"):
                 cases.append((rule, method, side, state, {"assessment_id": world[f"{side}_{state}"]}))
-    # Reads first, then changes; opening a revision (which adds an assessment), then deleting, last.
-    cases.sort(key=lambda c: (c[1] != "GET", c[0].endpoint == "assessments.delete", c[0].endpoint == "assessments.revise"))
+    # Reads first, then changes; opening a revision (which adds an assessment), then deleting, then
+    # merging an organisation (which deletes it), last.
+    cases.sort(key=lambda c: (c[1] != "GET", c[0].endpoint == "admin.merge_organization",
+                              c[0].endpoint == "assessments.delete", c[0].endpoint == "assessments.revise"))
     assert {c[0].endpoint for c in cases} >= {e for e, _ in EXPECTED}
 
     problems = []
@@ -355,13 +387,13 @@ def test_membre_saves_but_may_not_finalise(web_app, world, grid, browser):
     data = form_fields(client.get(f"/evaluations/{draft}/grille").get_data(as_text=True))
     for item_id in grid.items:
         data[f"{item_id}-level"] = "implante"
-    data["PRN-4-comment"] = "Tapé par le membre"
+    data["PRN-6-comment"] = "Tapé par le membre"
     data["intent"] = "finalize"
     response = client.post(f"/evaluations/{draft}/grille", data=data)
     assert response.status_code == 403
     text = page(response)
     assert "la finalisation revient à une coordonnatrice ou à un coordonnateur" in text
-    assert 'name="PRN-4-level" value="implante" checked' in text and "Tapé par le membre" in text
+    assert 'name="PRN-6-level" value="implante" checked' in text and "Tapé par le membre" in text
     with web_app.app_context():
         stored = db.session.get(Assessment, draft)
         assert stored.is_draft

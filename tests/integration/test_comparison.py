@@ -122,7 +122,7 @@ def test_compare_json_matches_an_independent_computation(app, grid, tmp_path, si
         assert row["themes"]["structures"]["symbol"] is None
         assert row["themes"]["structures"]["score"] == pytest.approx(expected_score(grid, "structures", cohort[code])) \
             if expected_score(grid, "structures", cohort[code]) is not None else row["themes"]["structures"]["score"] is None
-        assert set(row["themes"]["ecosystemique"]["counts"]) == {"implante", "partiel", "non_implante", "ne_sais_pas"}
+        assert set(row["themes"]["ecosystemique"]["counts"]) == set(grid.level)
         ensemble_symbol = expected_symbol(ensembles[code], list(ensembles.values()), kind)
         assert row["ensemble"]["score"] == pytest.approx(ensembles[code]) if ensembles[code] is not None else row["ensemble"]["score"] is None
         assert row["ensemble"]["symbol"] == ensemble_symbol
@@ -218,7 +218,7 @@ def test_compare_json_at_the_scale_of_the_province_matches_an_independent_comput
         assert row["profile"] == expected_profile(symbols, ensemble_symbol), code
 
 
-def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_import(app, grid, tmp_path):
+def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_import(app, grid, grids, tmp_path):
     """The cohort's scores are kept between requests; an assessment finalised, revised or
     imported in that year shows at once, in the statistics every results page reads as in the
     comparison."""
@@ -229,7 +229,7 @@ def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_impo
 
     def check() -> dict:
         """The statistics (read first, as a results page does) are those of the rows compared."""
-        kept = services.cohort_statistics(2024, grid)
+        kept = services.cohort_statistics(2024, grids)
         rows = {row["territory"]["code"]: row for row in json.loads(
             _run(app, "compare", "--year", "2024", "--json").output)["rows"]}
         ensembles = [row["ensemble"]["score"] for row in rows.values() if row["ensemble"]["score"] is not None]
@@ -244,7 +244,7 @@ def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_impo
     assert len(check()) == 6
     # Finalised: a territory's second assessment of the year takes the place of its first.
     draft = services.start_assessment(services.AssessmentDetails(services.territory_by_code("K0").id,
-                                                                 dt.date(2024, 9, 1), None), grid).id
+                                                                 dt.date(2024, 9, 1), None), grids).id
     services.save_answers(draft, {i: services.AnswerData(level="non_implante") for i in grid.items})
     services.finalize(draft, grid)
     rows = check()

@@ -37,7 +37,7 @@ import pytest
 from sqlalchemy import select
 
 from pin_grid import accounts, services
-from pin_grid.context import current_grid
+from pin_grid.context import current_grid, grid_catalog
 from pin_grid.extensions import db
 from pin_grid.models import Answer, AuditEvent, LoginThrottle
 from pin_grid.services import AnswerData, AssessmentDetails, ParticipantData
@@ -129,7 +129,7 @@ def _seed(db_url: str) -> int:
         assessment = services.start_assessment(
             AssessmentDetails(territory_id=territory.id, date=dt.date(2024, 3, 14), perspective=None,
                               participants=[ParticipantData(role="intervenante", sector="cisss", name="Ana")]),
-            current_grid(),
+            grid_catalog(),
         )
         assessment_id = assessment.id
         db.session.remove()
@@ -664,12 +664,12 @@ def test_two_people_on_one_draft_through_two_workers(server):
     assert stored_answers(server)["ECO-3"] == AnswerData("non_implante", "Pas encore")
 
     # Not signed in: 401 in JSON for the page's script, nothing saved.
-    reply = Browser(server).post(f"/evaluations/{server.assessment_id}/enonces/ECO-4",
-                                 {"csrf_token": me.csrf, "ECO-4-level": "implante"}, accept="application/json")
+    reply = Browser(server).post(f"/evaluations/{server.assessment_id}/enonces/ECO-5",
+                                 {"csrf_token": me.csrf, "ECO-5-level": "implante"}, accept="application/json")
     assert reply.status == 401 and reply.json()["login"].startswith("/connexion")
     # An unknown level: 422, nothing saved.
-    bad = me.save_statement(my_page, "ECO-4", "presque", "", my_page["ECO-4-base"])
-    assert bad.status == 422 and "ECO-4" not in stored_answers(server)
+    bad = me.save_statement(my_page, "ECO-5", "presque", "", my_page["ECO-5-base"])
+    assert bad.status == 422 and "ECO-5" not in stored_answers(server)
     server.assert_no_server_error()
 
 

@@ -144,7 +144,7 @@ def test_finalising_asks_for_confirmation_on_a_page_that_sums_up_what_is_locked(
     assert "<script" not in summary.replace('<script src="/static/app.js" defer></script>', "")
     text = visible(summary)
     assert "Implanté 21" in text and "Partiellement implanté 1" in text and "Non implanté 1" in text
-    assert "1 énoncé coté « Ne sais pas »" in text and "2 priorités" in text and "1 piste d'action" in text
+    assert "1 énoncé coté « On ne sait pas »" in text and "2 priorités" in text and "1 piste d'action" in text
     with web_app.app_context():
         assert db.session.get(Assessment, aid).status == "draft"  # nothing locked before confirming
         db.session.remove()

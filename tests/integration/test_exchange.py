@@ -18,7 +18,7 @@ def _document(grid):
     answers = {item_id: dict(blank) for item_id in grid.items}
     answers["ECO-1"].update(comment="Portrait commun « complet »", priority=True, action="Former l'équipe",
                             action_owner="Coordonnatrice", action_due="2024-09-30")
-    answers["STR-5"]["level"] = "ne_sais_pas"
+    answers["STR-6"]["level"] = "ne_sais_pas"
     finalized = {
         "territory": {"code": "MTL-NORD", "name": "Montréal-Nord", "region": "Montréal"},
         "date": "2024-03-14",
@@ -60,6 +60,7 @@ def _old_style(document):
             assert dt.datetime.fromisoformat(record.pop(name)).utcoffset() == dt.timedelta(0)
         for answer in record["answers"].values():
             assert answer.pop("carried_over") is False
+            assert answer.pop("target") is None  # no target was set: the old documents had none
     return document
 
 
@@ -159,13 +160,13 @@ def _details(territory_id, date, perspective=None, participants=(("Ana", "interv
                              organizations=[OrganizationData(name, sector) for name, sector in organizations])
 
 
-def _build_versions(grid):
+def _build_versions(grid, grids):
     """Through the services: a finalised assessment corrected twice (two superseded versions),
     a finalised one with a revision still in draft that has edits, a draft whose answers were
     carried over and mostly await confirmation, and a partner's point of view in draft."""
     mtl = services.create_territory("MTL-NORD", "Montréal-Nord", "Montréal")
     lav = services.create_territory("LAV-01", "Laval", "Laval")
-    first = services.start_assessment(_details(mtl.id, dt.date(2023, 3, 14)), grid).id
+    first = services.start_assessment(_details(mtl.id, dt.date(2023, 3, 14)), grids).id
     services.save_answers(first, {item_id: AnswerData(level="implante") for item_id in grid.items})
     services.finalize(first, grid)
     second = services.open_revision(first, "ECO-1 mal saisi").id
@@ -176,7 +177,7 @@ def _build_versions(grid):
         ("Ana", "intervenante", "cisss"), ("Zoé", "enseignante", "scolaire"))))
     services.finalize(third, grid)
 
-    revised = services.start_assessment(_details(mtl.id, dt.date(2024, 3, 14)), grid, carry_over=True).id
+    revised = services.start_assessment(_details(mtl.id, dt.date(2024, 3, 14)), grids, carry_over=True).id
     stored = services.get_assessment(revised).answers_by_item
     services.save_answers(revised, {**{item_id: AnswerData.of(stored[item_id]) for item_id in grid.items},
                                     "ECO-2": AnswerData(level="non_implante", comment="Recul")},
@@ -189,14 +190,14 @@ def _build_versions(grid):
     services.update_details(pending, _details(mtl.id, dt.date(2024, 3, 14), organizations=(
         ("Maison de la Famille", "communautaire"), ("École Des Pins", "scolaire"))))
 
-    carried = services.start_assessment(_details(mtl.id, dt.date(2025, 3, 20)), grid, carry_over=True).id
+    carried = services.start_assessment(_details(mtl.id, dt.date(2025, 3, 20)), grids, carry_over=True).id
     services.save_answers(carried, {"ECO-1": AnswerData(level="non_implante", comment="Changé")})
-    services.start_assessment(_details(lav.id, dt.date(2025, 5, 2), perspective="Maison de la Famille"), grid)
+    services.start_assessment(_details(lav.id, dt.date(2025, 5, 2), perspective="Maison de la Famille"), grids)
     db.session.remove()
 
 
-def test_versions_revisions_and_carried_over_answers_come_back_the_same(app, grid, tmp_path, new_database):
-    _build_versions(grid)
+def test_versions_revisions_and_carried_over_answers_come_back_the_same(app, grid, grids, tmp_path, new_database):
+    _build_versions(grid, grids)
     exported = tmp_path / "export.json"
     assert _run(app, "export-assessments", "-o", str(exported)).exit_code == 0
     text = exported.read_text(encoding="utf-8")
@@ -226,7 +227,7 @@ def test_versions_revisions_and_carried_over_answers_come_back_the_same(app, gri
     assert (pending["status"], pending["revision"], pending["revision_reason"]) == ("draft", 2, "PRT-1 à vérifier")
     assert pending["answers"]["PRT-1"] == {"level": "partiel", "comment": "À confirmer", "priority": True,
                                            "action": "Appeler le CISSS", "action_owner": "Coordination",
-                                           "action_due": "2024-06-30", "carried_over": False}
+                                           "action_due": "2024-06-30", "carried_over": False, "target": None}
     assert revised["answers"]["PRT-1"]["comment"] == "" and revised["answers"]["ECO-2"]["comment"] == "Recul"
     assert {o["name"] for o in pending["organizations"]} == {"École Des Pins", "Maison de la Famille"}
     assert [o["name"] for o in revised["organizations"]] == ["Maison de la Famille"]
@@ -261,8 +262,8 @@ def test_versions_revisions_and_carried_over_answers_come_back_the_same(app, gri
         db.engine.dispose()
 
 
-def test_inconsistent_versions_are_refused_with_their_place_and_nothing_is_imported(app, grid, tmp_path, new_database):
-    _build_versions(grid)
+def test_inconsistent_versions_are_refused_with_their_place_and_nothing_is_imported(app, grid, grids, tmp_path, new_database):
+    _build_versions(grid, grids)
     document = json.loads(_run(app, "export-assessments").output)
     # assessments: [0] LAV-01 draft; [1] MTL-NORD 2023 finalised, revision 3, versions 1 and 2 superseded;
     # [2] MTL-NORD 2024 finalised, revision 1, versions: revision 2 in draft; [3] MTL-NORD 2025 draft.

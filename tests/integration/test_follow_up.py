@@ -22,7 +22,7 @@ def _import(web_app, tmp_path, grid, rows):
 @pytest.fixture
 def two_years(web_app, tmp_path, grid):
     """MTL-NORD in 2023 (all implemented but partnership) and 2024 (partnership improved)."""
-    weak = {"PRT-1": "non_implante", "PRT-2": "non_implante", "PRT-3": "partiel", "PRT-4": "partiel"}
+    weak = {"PRT-1": "non_implante", "PRT-2": "non_implante", "PRT-3": "partiel", "PRT-5": "partiel"}
     _import(web_app, tmp_path, grid, [("MTL-NORD", "2023-03-10", weak), ("MTL-NORD", "2024-03-14", {"PRT-1": "partiel"})])
     return web_app
 
@@ -30,7 +30,7 @@ def two_years(web_app, tmp_path, grid):
 def test_results_show_symbols_profile_and_the_reference(client, two_years):
     text = visible(page(client.get("/evaluations/2/resultats")))
     assert "seuils absolus" in text and "ne compte que 1 territoire" in text
-    assert "Profil A Intégration supérieure à la moyenne — sous-profil Exemplaire" in text
+    assert "Profil A Intégration supérieure aux seuils — sous-profil Exemplaire" in text  # no cohort: no mean
     assert "Structures de soutien" in text
 
 
@@ -94,7 +94,7 @@ def test_a_new_assessment_can_start_from_last_year_and_must_confirm_each_carried
                                                              **{k: v for k, v in form_fields(form).items() if k.startswith("ECO-3-")}},
                         headers={"Accept": "application/json"})
     assert saved.status_code == 200, saved.get_data(as_text=True)
-    assert saved.get_json()["to_confirm"] == 21 and saved.get_json()["next_to_confirm"] == "ECO-4"
+    assert saved.get_json()["to_confirm"] == 21 and saved.get_json()["next_to_confirm"] == "ECO-5"
     confirm_all = {i: {"confirm": "y"} for i in grid.items}
     response = grid_post(client, 3, confirm_all, intent="finalize", confirm=False)
     assert response.status_code == 302 and response.location.endswith("/finaliser")

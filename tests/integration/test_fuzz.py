@@ -53,7 +53,7 @@ from pin_grid.extensions import db
 from pin_grid.models import DRAFT, FINALIZED, SUPERSEDED, User, UserSession, utcnow
 
 from .conftest import ADMIN, PASSWORD, add_user, make_app, sign_in
-from .test_access import ANY_TOKEN, COORD, GEST, LAV_WORDS, MEMBRE, PEOPLE, VICTIM, build_world, csrf
+from .test_access import ANY_TOKEN, COORD, GEST, LAV_WORDS, MEMBRE, PEOPLE, VICTIM, build_world, csrf, organization_ids
 from .test_web import form_fields
 
 OBSERVER = "observateur@cisss.example"  # an administrator the fuzzed requests never name: checks the pages
@@ -83,6 +83,9 @@ FORM_PAGES = {
     "assessments.finalize": "/evaluations/{own_draft}/finaliser",
     "assessments.delete": "/evaluations/{own_draft}/supprimer",
     "assessments.revise": "/evaluations/{own_final}/resultats",
+    "admin.edit_territory": "/admin/territoires/MTL-NORD/modifier",
+    "admin.edit_organization": "/admin/organisations/{organization}/modifier",
+    "admin.merge_organization": "/admin/organisations/{organization}/fusionner",
 }
 # What a person types in the empty fields a form needs, before the clumsy changes.
 TYPED = {
@@ -226,6 +229,7 @@ def world(sqlite_template, tmp_path_factory, grid) -> World:
     assert first_admin_page.status_code == 200
     add_user(app, ADMIN, "admin")
     ids = build_world(app, path.parent, grid)
+    ids.update(organization_ids(app))
     add_user(app, OBSERVER, "admin")
     with app.app_context():
         for email, key in ((ADMIN, "admin"), (MEMBRE, "membre"), (OBSERVER, "observer")):
@@ -352,8 +356,10 @@ def address(data, rule, world: World, hostile: bool) -> str:
         "assessment_id": st.sampled_from([ids[k] for k in ("own_draft", "own_final", "other_draft", "other_final")])
         .map(str),
         "user_id": st.sampled_from([ids[k] for k in ("victim", "admin", "membre")]).map(str),
-        "item_id": st.sampled_from(["ECO-1", "ECO-3", "PRN-4", "STR-5"]),
+        "item_id": st.sampled_from(["ECO-1", "ECO-3", "PRN-6", "STR-6"]),
         "change": st.sampled_from(["activer", "desactiver"]),
+        "code": st.sampled_from(["MTL-NORD", "LAV-01"]),
+        "organization_id": st.sampled_from([ids["organization"], ids["kept_organization"]]).map(str),
     }
     fake = {
         "assessment_id": st.sampled_from(HOSTILE_IDS),
@@ -361,6 +367,8 @@ def address(data, rule, world: World, hostile: bool) -> str:
         "item_id": st.sampled_from(["ZZZ-9", "eco-1", "ECO-1-level", "ECO-01", "ECO-999", "."])
         | st.text(min_size=1, max_size=30),
         "change": st.just("supprimer"),
+        "code": st.sampled_from(["ZZZ", "mtl-nord", "MTL NORD", "../MTL-NORD", "X" * 21]) | st.text(min_size=1, max_size=30),
+        "organization_id": st.sampled_from(HOSTILE_IDS),
     }
     unknown = rule.arguments - set(real)
     assert not unknown, f"{rule.rule}: teach test_fuzz.py how to fill {unknown}"

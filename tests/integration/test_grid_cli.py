@@ -22,11 +22,12 @@ def flask(*args, grid_file=None, tmp_path):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_grid_check_prints_one_line_and_exits_0(tmp_path):
+def test_grid_check_prints_one_line_per_version_and_exits_0(tmp_path):
     result = flask("grid", "check", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.strip().splitlines()) == 1
-    assert "24" in result.stdout
+    lines = result.stdout.strip().splitlines()
+    assert [line.split(" : ")[0] for line in lines] == ["2026.2", "2026.1"]
+    assert all("24 énoncés" in line for line in lines)
 
 
 def test_grid_check_lists_every_problem_with_its_line_and_exits_1(tmp_path):

@@ -202,7 +202,7 @@ def test_an_organisation_name_whose_key_expands_past_its_column_is_stored(any_ap
     PostgreSQL refused (a 500)."""
     client = sign_in(any_app.test_client(), ADMIN)
     t = token(client)
-    client.post("/territoires/nouveau", data={"csrf_token": t, "code": "MTL-NORD", "name": "Nord", "region": "Mtl"})
+    client.post("/territoires/nouveau", data={"csrf_token": t, "code": "MTL-NORD", "name": "Nord", "region": "Montréal"})
     response = client.post("/evaluations/nouvelle", data={"csrf_token": t, "territory": "1", "date": "2024-03-14",
                                                           "perspective": "ﷺ" * 12})
     assert response.status_code == 302, page(response)
@@ -218,3 +218,20 @@ def test_an_organisation_name_whose_key_expands_past_its_column_is_stored(any_ap
 def test_multipart_parts_no_page_sends_are_refused_or_dropped(web_app, body):
     response = web_app.test_client().post("/connexion", data=body, content_type="multipart/form-data; boundary=x")
     assert response.status_code in (302, 400, 415)
+
+
+def test_a_territory_sent_twice_for_an_account_is_kept_once(web_app, client):
+    """A hand-made form with the same territory twice was a 500 (the link existed twice)."""
+    t = token(client)
+    client.post("/territoires/nouveau", data={"csrf_token": t, "code": "MTL-NORD", "name": "Nord", "region": "Montréal"})
+    with web_app.app_context():
+        from pin_grid import accounts
+        user_id = accounts.create_user("coord2@cisss.example", "Trois pommes vertes au marché!", "coordonnateur",
+                                       territories=["MTL-NORD"]).id
+        db.session.remove()
+    response = client.post(f"/admin/comptes/{user_id}", data={
+        "csrf_token": t, "role": "coordonnateur", "territories": ["MTL-NORD", "MTL-NORD"]})
+    assert response.status_code == 302, page(response)
+    with web_app.app_context():
+        assert [t.code for t in accounts.get_user(user_id).territories] == ["MTL-NORD"]
+        db.session.remove()

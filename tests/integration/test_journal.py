@@ -69,7 +69,8 @@ def test_every_change_reads_as_a_sentence_with_labels_in_words(web_app, client, 
     aid = _start(client)
     assert grid_post(client, aid, {"ECO-1": {"level": "implante", "comment": "Portrait commun"}}).status_code == 302
     assert grid_post(client, aid, {"ECO-1": {"level": "non_implante", "priority": "y", "action": "Former l'équipe",
-                                             "action_owner": "Coordination", "action_due": "2025-06-30"}}).status_code == 302
+                                             "action_owner": "Coordination", "action_due": "2025-06-30",
+                                             "target": "partiel"}}).status_code == 302
     response = client.post(f"/evaluations/{aid}/details", data=_details_data(
         client, participants=(("Ana", "intervenante", "cisss"), ("", "parent", "parent_partenaire")),
         organizations=(("Maison de la Famille", "communautaire"), ("École Saint-Rémi", "scolaire"))))
@@ -98,6 +99,7 @@ def test_every_change_reads_as_a_sentence_with_labels_in_words(web_app, client, 
     assert row(rows, "Réponse modifiée : piste d'action.", "ECO-1")[4:] == ["—", "Former l'équipe"]
     assert row(rows, "Réponse modifiée : responsable de l'action.", "ECO-1")[4:] == ["—", "Coordination"]
     assert row(rows, "Réponse modifiée : échéance.", "ECO-1")[4:] == ["—", "2025-06-30"]
+    assert row(rows, "Réponse modifiée : cible.", "ECO-1")[4:] == ["Pas de cible", "Partiellement implanté"]
 
     # The details: each list item readable, the sector by its name, an unnamed participant without a dash.
     people = row(rows, "Renseignements modifiés : personnes participantes.")

@@ -85,3 +85,40 @@ def test_an_installed_database_keeps_its_set_up_page_closed_after_upgrading(app)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT id, first_admin_id FROM installation")).all() == [(1, 7)]
         assert conn.execute(text("SELECT name_key FROM organization")).scalar() == "maison de la famille"
+
+
+def test_upgrading_to_0006_keeps_the_data_of_0005_and_lists_every_region_already_used(app):
+    """Data as the previous version wrote it (regions typed by hand, a 2026.1 assessment): after
+    the upgrade nothing is lost, the 17 regions and the hand-typed ones are in the managed list,
+    no territory gets a unit and no answer a target."""
+    from sqlalchemy import text
+
+    downgrade(revision="0005")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO territory (id, code, name, region) VALUES "
+                          "(1, 'MTL-NORD', 'Montréal-Nord', 'Montréal'), "
+                          "(2, 'MAU-01', 'Trois-Rivières', 'Mauricie-et-Centre-du-Québec')"))
+        conn.execute(text(
+            "INSERT INTO assessment (id, territory_id, date, status, grid_version, created_at, updated_at, version, "
+            "revision, revision_reason) VALUES (1, 2, '2024-03-14', 'finalized', '2026.1', '2024-03-14 10:00:00', "
+            "'2024-03-14 10:00:00', 1, 1, '')"))
+        conn.execute(text(
+            "INSERT INTO answer (assessment_id, item_id, level, comment, priority, action, action_owner, carried_over) "
+            "VALUES (1, 'ECO-4', 'ne_sais_pas', 'Outil commun à choisir', false, '', '', false)"))
+        conn.execute(text(
+            "INSERT INTO user_account (id, email, display_name, password_hash, role, active, created_at) VALUES "
+            "(1, 'gest@cisss.example', '', NULL, 'gestionnaire', true, '2024-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO user_region (user_id, region) VALUES (1, 'Région du Nord inventée'), "
+                          "(1, 'Estrie')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        regions = dict(conn.execute(text("SELECT name, code FROM region")).all())
+        assert len(regions) == 19
+        assert regions["Estrie"] == "05" and regions["Montréal"] == "06" and regions["Centre-du-Québec"] == "17"
+        assert regions["Mauricie-et-Centre-du-Québec"] is None and regions["Région du Nord inventée"] is None
+        assert conn.execute(text("SELECT code, name, region, territorial_unit FROM territory ORDER BY id")).all() == [
+            ("MTL-NORD", "Montréal-Nord", "Montréal", ""), ("MAU-01", "Trois-Rivières", "Mauricie-et-Centre-du-Québec", "")]
+        assert conn.execute(text("SELECT item_id, level, comment, target FROM answer")).all() == [
+            ("ECO-4", "ne_sais_pas", "Outil commun à choisir", None)]
+        assert conn.execute(text("SELECT grid_version FROM assessment")).scalar() == "2026.1"
+        assert sorted(conn.execute(text("SELECT region FROM user_region")).scalars()) == ["Estrie", "Région du Nord inventée"]

@@ -19,22 +19,23 @@ PARTICIPANTS = (("Ana", "intervenante", "cisss"), ("", "mère", "parent_partenai
 ORGANIZATIONS = (("Maison de la Famille", "communautaire"), ("CPE Les Lucioles", "garde_educative"))
 
 # ECO: two dated actions (the later one first in the grid), a priority without date, an action
-# without date; PAR-3: another theme's action; STR-5 "ne sais pas" with a comment only.
+# without date; PAR-5: another theme's action; STR-6 "ne sais pas" with a comment only.
 SPECIAL = {
-    "ECO-1": {"level": "partiel", "comment": "Portrait commun incomplet", "priority": "y",
+    "ECO-1": {"level": "partiel", "comment": "Portrait commun incomplet", "priority": "y", "target": "implante",
               "action": "Compléter le portrait", "action_owner": "Coordination", "action_due": "2025-09-30"},
     "ECO-2": {"level": "non_implante", "comment": "Rien d'établi", "action": "Cartographier les services",
               "action_owner": "CISSS", "action_due": "2025-04-15"},
     "ECO-3": {"level": "partiel", "priority": "y"},
-    "ECO-4": {"level": "implante", "action": "Garder le rythme", "action_owner": "Table de concertation"},
-    "PAR-3": {"level": "non_implante", "action": "Inviter les parents au comité", "action_owner": "Maison de la Famille",
+    "ECO-5": {"level": "implante", "action": "Garder le rythme", "action_owner": "Table de concertation"},
+    "PAR-5": {"level": "non_implante", "action": "Inviter les parents au comité", "action_owner": "Maison de la Famille",
               "action_due": "2025-05-01"},
-    "STR-5": {"level": "ne_sais_pas", "comment": "À vérifier auprès du CISSS"},
+    "STR-6": {"level": "ne_sais_pas", "comment": "À vérifier auprès du CISSS"},
+    "STR-1": {"level": "implante", "target": "partiel"},  # a target already passed: reached, not in the plan's way
 }
 
 
 def record_rows(text):
-    """The statement-by-statement table: {item id: [text, level, comment, priority, action, who, when]}."""
+    """The statement-by-statement table: {item id: [text, level, target, comment, priority, action, who, when]}."""
     rows = {}
     for body in re.findall(r'<table class="record">.*?<tbody>(.*?)</tbody>', text, re.S):
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
@@ -44,7 +45,7 @@ def record_rows(text):
 
 
 def plan(text):
-    """The action plan: [(theme heading, [(item id, level, priority, action, who, when)])]."""
+    """The action plan: [(theme heading, [(item id, level, target, priority, action, who, when)])]."""
     section = text.split('id="plan"', 1)[1]
     themes = []
     for heading, body in re.findall(r'<section class="theme-plan"[^>]*>\s*<h3[^>]*>(.*?)</h3>.*?<tbody>(.*?)</tbody>',
@@ -92,26 +93,33 @@ def test_every_reader_sees_the_whole_record(web_app, client, grid, finalised, ro
     # Every statement, theme by theme, with all that was typed.
     rows = record_rows(text)
     assert list(rows) == list(grid.items)
-    assert rows["ECO-1"] == [grid.items["ECO-1"].text.fr, "Partiellement implanté", "Portrait commun incomplet", "oui",
+    assert rows["ECO-1"] == [grid.items["ECO-1"].text.fr, "Partiellement implanté", "Implanté (encore 1 niveau)",
+                             "Portrait commun incomplet", "oui",
                              "Compléter le portrait", "Coordination", "2025-09-30"]
-    assert rows["ECO-3"][1:] == ["Partiellement implanté", "", "oui", "", "", ""]
-    assert rows["STR-5"][1:] == ["Ne sais pas / ne s'applique pas", "À vérifier auprès du CISSS", "non", "", "", ""]
-    assert rows["PRN-1"][1:] == ["Implanté", "", "non", "", "", ""]
+    assert rows["ECO-3"][1:] == ["Partiellement implanté", "", "", "oui", "", "", ""]
+    assert rows["STR-6"][1:] == ["On ne sait pas", "", "À vérifier auprès du CISSS", "non", "", "", ""]
+    assert rows["PRN-5"][1:] == ["Implanté", "", "", "non", "", "", ""]
     headings = re.findall(r'<section class="theme-record"[^>]*>\s*<h3[^>]*>(.*?)</h3>', text, re.S)
     assert [visible(h) for h in headings] == [f"{t.letter} {t.name.fr}" for t in grid.themes]
 
     # The action plan: per theme, by due date, undated last; statements without any left out.
     assert plan(text) == [
         ("A Approche écosystémique", [
-            ("ECO-2", "Non implanté", "non", "Cartographier les services", "CISSS", "2025-04-15"),
-            ("ECO-1", "Partiellement implanté", "oui", "Compléter le portrait", "Coordination", "2025-09-30"),
-            ("ECO-3", "Partiellement implanté", "oui", "", "", ""),
-            ("ECO-4", "Implanté", "non", "Garder le rythme", "Table de concertation", ""),
+            ("ECO-2", "Non implanté", "", "non", "Cartographier les services", "CISSS", "2025-04-15"),
+            ("ECO-1", "Partiellement implanté", "Implanté (encore 1 niveau)", "oui", "Compléter le portrait",
+             "Coordination", "2025-09-30"),
+            ("ECO-3", "Partiellement implanté", "", "oui", "", "", ""),
+            ("ECO-5", "Implanté", "", "non", "Garder le rythme", "Table de concertation", ""),
         ]),
         (f"B {grid.theme('participative').name.fr}", [
-            ("PAR-3", "Non implanté", "non", "Inviter les parents au comité", "Maison de la Famille", "2025-05-01"),
+            ("PAR-5", "Non implanté", "", "non", "Inviter les parents au comité", "Maison de la Famille", "2025-05-01"),
+        ]),
+        (f"S {grid.theme('structures').name.fr}", [
+            ("STR-1", "Implanté", "Partiellement implanté (atteinte)", "non", "", "", ""),
         ]),
     ]
+    # What the team does not know yet is listed apart, a gap to close.
+    assert re.search(r'<ul class="knowledge-gaps"><li><strong>STR-6</strong>', text)
 
     # What results showed before is still there.
     for kept in ("Les cinq composantes", "Ensemble des cinq composantes", "Structures de soutien", "Profil"):
@@ -130,8 +138,8 @@ def test_a_finalised_assessment_shows_every_comment(web_app, client, grid):
     text = page(client.get(f"/evaluations/{aid}/resultats"))
     assert "Finalisée" in text
     rows = record_rows(text)
-    assert {i: rows[i][2] for i in grid.items} == {i: a["comment"] for i, a in answers.items()}
-    assert "Aucune priorité ni piste d'action n'a été inscrite." in visible(text)
+    assert {i: rows[i][3] for i in grid.items} == {i: a["comment"] for i, a in answers.items()}
+    assert "Aucune priorité, cible ni piste d'action n'a été inscrite." in visible(text)
 
 
 def test_a_draft_shows_unanswered_statements_as_such(client, grid):
@@ -142,8 +150,8 @@ def test_a_draft_shows_unanswered_statements_as_such(client, grid):
     assert response.status_code == 200, response.get_data(as_text=True)
     text = page(client.get(f"/evaluations/{aid}/resultats"))
     rows = record_rows(text)
-    assert rows["ECO-1"][1:] == ["sans réponse", "", "non", "", "", ""]
-    assert rows["ECO-2"][1:] == ["Partiellement implanté", "", "oui", "", "", ""]
+    assert rows["ECO-1"][1:] == ["sans réponse", "", "", "non", "", "", ""]
+    assert rows["ECO-2"][1:] == ["Partiellement implanté", "", "", "oui", "", "", ""]
     assert "Participantes et participants intervenante, CISSS / CIUSSS Organismes partenaires présents —" in visible(text)
 
 
@@ -151,8 +159,8 @@ def test_the_record_in_english(web_app, client, grid, finalised):
     client.set_cookie("lang", "en")
     text = page(client.get(f"/evaluations/{finalised}/resultats"))
     rows = record_rows(text)
-    assert rows["ECO-1"][:2] == [grid.items["ECO-1"].text.en, "Partially implemented"] and rows["ECO-1"][3] == "yes"
-    assert rows["ECO-2"][3] == "no"
+    assert rows["ECO-1"][:2] == [grid.items["ECO-1"].text.en, "Partially implemented"] and rows["ECO-1"][4] == "yes"
+    assert rows["ECO-2"][4] == "no"
     shown = visible(text)
     assert "Answers, statement by statement" in shown and "Action plan" in shown
     assert "Ana — intervenante, CISSS / CIUSSS" in shown

@@ -68,7 +68,7 @@ def _all_answers(grid, **overrides):
     answers["ECO-1"] = {"level": "implante", "comment": "Portrait commun complet"}
     answers["PAR-2"] = {"level": "partiel", "priority": "y", "action": "Inviter les parents",
                         "action_owner": "Coordination", "action_due": "2024-09-30"}
-    answers["STR-5"] = {"level": "ne_sais_pas"}
+    answers["STR-6"] = {"level": "ne_sais_pas"}
     for item_id, fields in overrides.items():
         answers[item_id] = fields
     return answers
@@ -171,7 +171,7 @@ def _grid_finalize(client, aid, grid):
     data = {"csrf_token": _token(client), "intent": "finalize"}
     for item_id in grid.items:
         data[f"{item_id}-level"] = "partiel"
-    data["PRN-4-comment"] = "Texte tapé trop tard"
+    data["PRN-6-comment"] = "Texte tapé trop tard"
     return client.post(f"/evaluations/{aid}/grille", data=data)
 
 
@@ -218,9 +218,9 @@ def test_a_finalised_assessment_refuses_every_statement_saved_as_people_go(web_a
     t = _token(who)
     for item_id, fields in [("ECO-1", {"level": "non_implante", "comment": "tardif"}),
                             ("PAR-2", {"level": "partiel", "action": "Autre piste", "action_due": "2025-01-31"}),
-                            ("STR-5", {"level": "implante"}),
+                            ("STR-6", {"level": "implante"}),
                             ("ENF-3", {"level": "implante", "confirm": "y"}),  # the same level: still refused
-                            ("PRN-4", {"level": "", "comment": ""})]:
+                            ("PRN-6", {"level": "", "comment": ""})]:
         data = {"csrf_token": t, **{f"{item_id}-{name}": value for name, value in fields.items()}}
         response = who.post(f"/evaluations/{aid}/enonces/{item_id}", data=data)
         assert response.status_code == 409, (item_id, response.get_data(as_text=True))
@@ -389,8 +389,8 @@ def test_a_revision_replaces_the_finalised_version_only_once_finalised(web_app, 
     assert response.status_code == 200
     text = visible(body(response))
     assert "Version remplacée" in text
-    assert "A Approche écosystémique 4 0 0 0 4 / 4 100,0" in text  # its own results, not the revision's
-    assert "A Approche écosystémique 3 0 1 0 4 / 4 75,0" in visible(
+    assert "A Approche écosystémique 4 0 0 0 0 4 / 4 100,0" in text  # its own results, not the revision's
+    assert "A Approche écosystémique 3 0 1 0 0 4 / 4 75,0" in visible(
         body(coordinator.get(f"/evaluations/{revision_id}/resultats")))
     assert "Version remplacée" not in body(coordinator.get(f"/evaluations/{revision_id}/resultats"))
     assert coordinator.get(f"/evaluations/{aid}/grille").status_code == 302
@@ -490,7 +490,7 @@ def test_the_journal_shows_every_change_with_who_and_the_old_and_new_values(web_
         (ADMIN, "answer", "ECO-2", "action", "", "Former l'équipe"),
         (ADMIN, "details", None, "participants", '["Ana (intervenante, cisss)"]',
          '["Ana (intervenante, cisss)", "Béatrice (parent, parent_partenaire)"]'),
-        (COORD, "answer", "PRN-4", "level", None, "implante"),
+        (COORD, "answer", "PRN-6", "level", None, "implante"),
         (COORD, "finalize", None, None, None, None),
         (COORD, "revise", None, None, None, str(revision_id)),
     }
@@ -597,9 +597,9 @@ def _rows(assessment_id):
             for e in services.audit_trail(assessment_id)]
 
 
-def test_services_record_each_change_with_its_actor_old_and_new_value(app, grid):
+def test_services_record_each_change_with_its_actor_old_and_new_value(grids, app, grid):
     territory = services.create_territory("MTL-NORD", "Montréal-Nord", "Montréal")
-    aid = services.start_assessment(_details_of(territory.id), grid, actor=ACTOR).id
+    aid = services.start_assessment(_details_of(territory.id), grids, actor=ACTOR).id
     [create] = _rows(aid)
     assert create[:2] == (ACTOR, "create") and json.loads(create[5])["participants"] == ["Ana (intervenante, cisss)"]
 
@@ -648,7 +648,7 @@ def test_services_record_each_change_with_its_actor_old_and_new_value(app, grid)
                                       ("z@y", "finalize", None, None, None, None, "revision 2")]
     assert _rows(aid)[-1] == ("z@y", "supersede", None, None, None, None, f"by assessment {revision.id}")
 
-    document = exchange.parse_document(json.dumps(_document(grid, date="2025-02-01")), grid)
+    document = exchange.parse_document(json.dumps(_document(grid, date="2025-02-01")), grids)
     services.import_assessments(document.assessments, actor=ACTOR)
     [imported] = [a for a in services.find_assessments(territory.id, dt.date(2025, 2, 1), None)]
     imported_rows = _rows(imported.id)
@@ -661,9 +661,9 @@ def test_services_record_each_change_with_its_actor_old_and_new_value(app, grid)
     assert report.skipped and _rows(imported.id) == imported_rows
 
 
-def test_refused_changes_write_no_audit_row(app, grid):
+def test_refused_changes_write_no_audit_row(grids, app, grid):
     territory = services.create_territory("MTL-NORD", "Montréal-Nord", "Montréal")
-    aid = services.start_assessment(_details_of(territory.id), grid, actor=ACTOR).id
+    aid = services.start_assessment(_details_of(territory.id), grids, actor=ACTOR).id
     services.save_answers(aid, {i: AnswerData(level="implante") for i in grid.items}, actor=ACTOR)
     with pytest.raises(services.Locked):
         services.open_revision(aid, "trop tôt", actor=ACTOR)  # a draft is not revised
@@ -695,12 +695,12 @@ def test_refused_changes_write_no_audit_row(app, grid):
     assert answers == {i: "implante" for i in grid.items}
 
 
-def test_a_replacing_import_records_what_it_replaced(app, grid):
+def test_a_replacing_import_records_what_it_replaced(grids, app, grid):
     territory = services.create_territory("MTL-NORD", "Montréal-Nord", "Montréal")
-    old = services.start_assessment(_details_of(territory.id), grid, actor=ACTOR).id
+    old = services.start_assessment(_details_of(territory.id), grids, actor=ACTOR).id
     services.save_answers(old, {"ECO-1": AnswerData(level="partiel", comment="à garder")}, actor=ACTOR)
-    services.start_assessment(_details_of(territory.id, date=dt.date(2024, 4, 1)), grid, actor=ACTOR)
-    document = exchange.parse_document(json.dumps(_document(grid, status="draft")), grid)
+    services.start_assessment(_details_of(territory.id, date=dt.date(2024, 4, 1)), grids, actor=ACTOR)
+    document = exchange.parse_document(json.dumps(_document(grid, status="draft")), grids)
     report = services.import_assessments(document.assessments, replace=True, actor=ACTOR)
     assert report.replaced
     db.session.rollback()
@@ -710,11 +710,11 @@ def test_a_replacing_import_records_what_it_replaced(app, grid):
     ), [(e.action, e.assessment_id, e.old_value, e.detail) for e in lines]
 
 
-def test_a_new_assessment_never_inherits_the_trail_of_a_deleted_one(app, grid, request, backend):
+def test_a_new_assessment_never_inherits_the_trail_of_a_deleted_one(grids, app, grid, request, backend):
     territory = services.create_territory("MTL-NORD", "Montréal-Nord", "Montréal")
-    old = services.start_assessment(_details_of(territory.id), grid, actor=ACTOR).id
+    old = services.start_assessment(_details_of(territory.id), grids, actor=ACTOR).id
     services.save_answers(old, {"ECO-1": AnswerData(level="partiel", comment="brouillon")}, actor=ACTOR)
-    document = exchange.parse_document(json.dumps(_document(grid, status="draft")), grid)
+    document = exchange.parse_document(json.dumps(_document(grid, status="draft")), grids)
     services.import_assessments(document.assessments, replace=True, actor=ACTOR)
     [new] = services.find_assessments(territory.id, dt.date(2024, 3, 14), None)
     assert [r[1] for r in _rows(new.id)] == ["import"]

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from pin_grid import services
+from pin_grid.context import grid_catalog
 from pin_grid.services import AnswerData, AssessmentDetails, OrganizationData, ParticipantData
 
 
@@ -17,7 +18,7 @@ def _start(grid, code="MTL-NORD", date=dt.date(2024, 3, 14), perspective=None):
             participants=[ParticipantData("intervenante", "cisss", "Ana"), ParticipantData("parent-partenaire", "parent_partenaire")],
             organizations=[OrganizationData("Maison de la Famille", "communautaire")],
         ),
-        grid,
+        grid_catalog(),
     )
 
 
@@ -94,7 +95,7 @@ def test_same_territory_date_and_perspective_cannot_be_started_twice(app, grid):
 
 def test_results_follow_the_rules(app, grid):
     assessment = _start(grid)
-    levels = {"ECO-1": "implante", "ECO-2": "implante", "ECO-3": "partiel", "ECO-4": "partiel"}
+    levels = {"ECO-1": "implante", "ECO-2": "implante", "ECO-3": "partiel", "ECO-5": "partiel"}
     services.save_answers(assessment.id, {i: AnswerData(level=lv) for i, lv in levels.items()})
     results = services.results_of(services.get_assessment(assessment.id), grid)
     eco = results.themes[0]

@@ -474,7 +474,7 @@ def test_after_an_autosave_401_the_page_save_still_keeps_everything(web_app, cli
     assessment = new_assessment(client)
     url = f"/evaluations/{assessment}/grille"
     typed = form_fields(client.get(url).get_data(as_text=True))
-    client.post(url, data={**typed, "ECO-4-level": "implante", "ECO-4-comment": "Déjà là", "intent": "save"})
+    client.post(url, data={**typed, "ECO-5-level": "implante", "ECO-5-comment": "Déjà là", "intent": "save"})
     typed = form_fields(client.get(url).get_data(as_text=True))
     idle_for(web_app, 31)
     assert autosave(client, assessment, "ECO-1", typed["csrf_token"], level="partiel").status_code == 401
@@ -485,7 +485,7 @@ def test_after_an_autosave_401_the_page_save_still_keeps_everything(web_app, cli
     attempt(client, ADMIN, PASSWORD)
     restored = page(client.get(url))
     assert 'name="ECO-1-level" value="partiel" checked' in restored and "Tapé après la fin de la session" in restored
-    assert 'name="ECO-4-level" value="implante" checked' in restored and "Déjà là" in restored
+    assert 'name="ECO-5-level" value="implante" checked' in restored and "Déjà là" in restored
 
 
 def test_what_is_typed_after_an_expiry_comes_back_to_that_person_only(web_app, client):

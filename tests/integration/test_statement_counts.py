@@ -69,12 +69,13 @@ def province(request, sqlite_url):
         with app.app_context():
             result = app.test_cli_runner().invoke(args=["demo", "--territories", str(request.param), "--years", "2"])
             assert result.exit_code == 0, result.output
-            grid = app.extensions["pin_grid"]
+            grids = app.extensions["pin_grid"]
+            grid = grids.current
             year = services.comparison_years()[0]
-            finalized = services.compare_year(year, grid).rows[0].assessment.id
+            finalized = services.compare_year(year, grids).rows[0].assessment.id
             territory = services.all_territories()[0]
             territory_code = territory.code
-            draft = services.start_assessment(services.AssessmentDetails(territory.id, dt.date(year, 12, 30), None), grid)
+            draft = services.start_assessment(services.AssessmentDetails(territory.id, dt.date(year, 12, 30), None), grids)
             services.save_answers(draft.id, {i: services.AnswerData(level="partiel", comment="Vu en équipe")
                                              for i in grid.items})
             draft_id = draft.id
@@ -117,7 +118,7 @@ def test_each_main_request_makes_a_fixed_number_of_statements(province):
         page = client.get(grid_url).get_data(as_text=True)  # not counted when warming only
         fields = {name: value for name, value in form_fields(page).items() if name.endswith("-base")}
         data = {"csrf_token": state["token"], "intent": "save", **fields}
-        for item_id in app.extensions["pin_grid"].items:
+        for item_id in app.extensions["pin_grid"].current.items:
             data[f"{item_id}-level"] = "partiel"
             data[f"{item_id}-comment"] = "Vu en équipe"
         state["level"] = "non_implante" if state["level"] == "implante" else "implante"

@@ -40,15 +40,21 @@ def assessment_id(client):
 
 
 class _FormFields(HTMLParser):
-    """What a browser would submit from a page's form: inputs, checked boxes, textareas."""
+    """What a browser would submit from a page's form: inputs, checked boxes, textareas, the
+    option chosen in each list (the first one when none is)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.data, self._textarea = {}, None
+        self.data, self._textarea, self._select = {}, None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+        if tag == "select" and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select:
+            if self._select not in self.data or "selected" in a:
+                self.data[self._select] = a.get("value", "")
+        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
             if a.get("type") in ("radio", "checkbox"):
                 if "checked" in a:
                     self.data[a["name"]] = a.get("value", "y")
@@ -63,6 +69,8 @@ class _FormFields(HTMLParser):
             self.data[self._textarea] += data
 
     def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
         if tag == "textarea":
             if self._textarea:  # a browser drops the newline that follows <textarea>
                 self.data[self._textarea] = self.data[self._textarea].removeprefix("\n")
@@ -122,11 +130,11 @@ def test_language_switch_does_not_redirect_elsewhere(client):
     assert client.get("/langue/en?next=//evil.example").location == "/"
 
 
-def test_the_grid_form_shows_24_statements_with_levels_and_progress(client, assessment_id):
+def test_the_grid_form_shows_24_statements_with_levels_and_progress(client, assessment_id, grid):
     text = page(client.get(f"/evaluations/{assessment_id}/grille"))
-    assert text.count('type="radio"') == 24 * 4
+    assert text.count('type="radio"') == 24 * len(grid.levels)
     assert "0 / 24 énoncés répondus" in visible(text)
-    assert "Ne sais pas / ne s'applique pas" in text
+    assert "On ne sait pas" in text and "Sans objet" in text
     grid_post(client, assessment_id, {"ECO-1": {"level": "implante"}, "ECO-2": {"level": "ne_sais_pas"}})
     assert "2 / 24 énoncés répondus" in visible(page(client.get(f"/evaluations/{assessment_id}/grille")))
 
@@ -234,7 +242,7 @@ def test_finalising_with_unanswered_statements(client, web_app, assessment_id):
 
 def test_finalising_then_results_and_lock(client, web_app, grid, assessment_id):
     answers = {item_id: {"level": "implante"} for item_id in grid.items}
-    answers.update({"ECO-3": {"level": "partiel"}, "ECO-4": {"level": "partiel"}, "STR-1": {"level": "ne_sais_pas"}})
+    answers.update({"ECO-3": {"level": "partiel"}, "ECO-5": {"level": "partiel"}, "STR-1": {"level": "ne_sais_pas"}})
     response = grid_post(client, assessment_id, answers, intent="finalize")
     assert response.status_code == 302 and response.location.endswith("/resultats")
     text = page(client.get(response.location))
@@ -277,7 +285,8 @@ def test_every_post_route_refuses_a_missing_token(client, web_app, assessment_id
     routes = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
     assert routes
     for rule in routes:
-        url = rule.build({"assessment_id": assessment_id, "user_id": 1, "change": "desactiver", "item_id": "ECO-1"})[1]
+        url = rule.build({"assessment_id": assessment_id, "user_id": 1, "change": "desactiver", "item_id": "ECO-1",
+                          "code": "MTL-NORD", "organization_id": 1})[1]
         response = client.post(url, data={})
         expected = 404 if rule.rule == "/installation" else 400  # the set-up page is gone once an account exists
         assert response.status_code == expected, (rule.rule, response.status_code)

@@ -20,7 +20,7 @@ def test_the_grid_has_six_themes_and_24_statements(grid):
         ("structures", "S", "structures", 5),
     ]
     assert len(grid.items) == 24
-    assert grid.points == {"implante": 2, "partiel": 1, "non_implante": 0, "ne_sais_pas": None}
+    assert grid.points == {"implante": 2, "partiel": 1, "non_implante": 0, "ne_sais_pas": None, "sans_objet": None}
     assert grid.version
 
 
@@ -33,12 +33,13 @@ def test_every_statement_has_text_and_help_in_both_languages(grid):
 
 def test_grid_json_shape(grid):
     data = grid.as_json()
-    assert set(data) == {"version", "levels", "themes"}
-    assert data["levels"][3] == {"code": "ne_sais_pas", "points": None,
-                                 "label": {"fr": "Ne sais pas / ne s'applique pas", "en": "Don't know / not applicable"}}
+    assert set(data) == {"version", "previous", "levels", "removed", "themes"}
+    assert data["levels"][3]["code"] == "ne_sais_pas" and data["levels"][3]["points"] is None
+    assert data["levels"][3]["label"] == {"fr": "On ne sait pas", "en": grid.level["ne_sais_pas"].label.en}
+    assert all(level["definition"]["fr"] and level["definition"]["en"] for level in data["levels"])
     theme = data["themes"][0]
     assert set(theme) == {"id", "letter", "kind", "name", "items"}
-    assert set(theme["items"][0]) == {"id", "text", "help"}
+    assert set(theme["items"][0]) == {"id", "text", "help", "change", "from"}
     assert set(theme["items"][0]["text"]) == {"fr", "en"}
 
 
