@@ -83,18 +83,6 @@ def test_the_version_in_force_follows_2026_1(grid, catalog):
     assert set(catalog.versions) == {"2026.1", "2026.2"}
 
 
-def test_24_statements_in_the_six_themes(grid):
-    assert [(t.id, t.letter, t.kind, len(t.items)) for t in grid.themes] == [
-        ("ecosystemique", "A", "component", 4),
-        ("participative", "B", "component", 4),
-        ("partenariat", "C", "component", 4),
-        ("actions_enfants", "D", "component", 3),
-        ("actions_parents", "E", "component", 4),
-        ("structures", "S", "structures", 5),
-    ]
-    assert len(grid.items) == 24
-
-
 def test_every_text_is_in_both_languages_and_translated(grid):
     for where, text in _texts(grid):
         assert isinstance(text, Text)
