@@ -400,3 +400,20 @@ def test_a_forged_organisation_to_keep_is_refused(app, admin, keep, message):
     assert response.status_code == 422
     assert message in page(response)
     assert set(organizations(app)) == {FAMILY, FAMILY_INC}
+
+
+def test_a_long_list_of_organisations_is_paged_with_numbered_pages(app, admin):
+    with app.app_context():
+        from pin_grid import services
+        for n in range(120):
+            services.organization_named(f"Organisme {n:03d}", "communautaire")
+        db.session.commit()
+        db.session.remove()
+    first = page(admin.get("/admin/organisations"))
+    assert "Organisme 000" in first and "Organisme 050" not in first
+    second = page(admin.get("/admin/organisations?page=2"))
+    assert "Organisme 050" in second and "Organisme 000" not in second
+    nav = re.search(r'<nav class="pagination".*?</nav>', second, re.S).group(0)
+    assert 'rel="prev"' in nav and 'rel="next"' in nav and 'aria-current="page"' in nav
+    assert [visible(n) for n in re.findall(r"<a [^>]*>(.*?)</a>", nav)] == [
+        "Page précédente", "Page 1", "Page 2", "Page 3", "Page suivante"]
