@@ -23,13 +23,9 @@ def current_grid() -> Grid:
 
 
 def grid_of(assessment) -> Grid:
-    """The version `assessment` was rated on (an object with `grid_version`, or the version
-    itself): it is always shown, scored and reported with that wording. An assessment of a
-    version this installation does not know (never imported: import checks it) is read with
-    the version in force rather than not at all."""
-    version = assessment if isinstance(assessment, str) else assessment.grid_version
-    catalog = grid_catalog()
-    return catalog.get(version) or catalog.current
+    """The version `assessment` was rated on: it is always shown, scored and reported with that
+    wording."""
+    return grid_catalog().of(assessment.grid_version)
 
 
 def current_locale() -> str:

@@ -351,6 +351,12 @@ class GridCatalog:
     def get(self, version: str) -> Grid | None:
         return self.versions.get(version)
 
+    def of(self, version: str) -> Grid:
+        """The version an assessment was rated on. One this installation does not know (import
+        refuses them: only a file removed from grids/ leaves one) is read with the version in
+        force rather than not at all."""
+        return self.versions.get(version) or self.current
+
     def __getitem__(self, version: str) -> Grid:
         return self.versions[version]
 

@@ -206,7 +206,7 @@ def _scored_cohort(year: int, grids: GridCatalog, members: list[CohortMember] | 
         members = cohort(year) if members is None else members
         levels = _cohort_levels(year, members)
         # Each member scored with the version it was rated on.
-        results = {m.id: score_levels(levels[m.id], grids.get(m.grid_version) or grids.current) for m in members}
+        results = {m.id: score_levels(levels[m.id], grids.of(m.grid_version)) for m in members}
         scored = _ScoredCohort(results, scoring.cohort_statistics([_component_scores(r) for r in results.values()]))
         while len(_scored_cohorts) >= _KEPT_COHORTS:
             _scored_cohorts.pop(next(iter(_scored_cohorts)))
@@ -277,8 +277,8 @@ def follow_up(assessment: Assessment, results: AssessmentResults, grids: GridCat
     previous = previous_assessment(assessment)
     if previous is None:
         return None
-    grid = grids.get(assessment.grid_version) or grids.current
-    before = results_of(previous, grids.get(previous.grid_version) or grids.current)
+    grid = grids.of(assessment.grid_version)
+    before = results_of(previous, grids.of(previous.grid_version))
     scores_before = {t.theme.id: t.score for t in before.themes}
     themes = [ThemeChange(a.theme, scores_before[a.theme.id], a.score) for a in results.themes]
     kept = grids.same_meaning(previous.grid_version, assessment.grid_version)
