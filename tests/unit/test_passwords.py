@@ -4,7 +4,6 @@ read in French as they are (French is the source language) and in English throug
 Flask app with Babel and the project's catalogue."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -154,13 +153,28 @@ def test_zxcvbn_knows_the_french_list():
     assert passwords.guess_score(STANDARD) == 4
 
 
-def test_a_check_is_quick_even_on_long_or_hostile_input():
-    password_problems(STANDARD, EMAIL)  # loads the lists once
-    start = time.perf_counter()
-    password_problems(STANDARD, EMAIL)
-    assert time.perf_counter() - start < 0.1  # about 10 ms here
-    for password in ("x" * 30 + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!!",
-                     "1!|7+$5@4(3{[<%2" * 12, "4@8(3691|7!0$5+%2{[<" * 10, "a" * 200, STANDARD * 6):
-        start = time.perf_counter()
+def test_long_or_hostile_input_reaches_zxcvbn_only_within_its_bounds(monkeypatch):
+    """zxcvbn is quadratic or worse in the length and tries every l33t reading: what it is
+    given is bounded, so a check stays quick whatever is typed (pinned here by what reaches it,
+    not by a timing that a busy machine would break)."""
+    seen = {"scored": [], "l33t": []}
+    real_score, real_l33t = passwords.scoring.most_guessable_match_sequence, passwords.matching.l33t_match
+
+    def score(password, matches, *args, **kwargs):
+        seen["scored"].append(password)
+        return real_score(password, matches, *args, **kwargs)
+
+    def l33t(password, *args, **kwargs):
+        seen["l33t"].append(password)
+        return real_l33t(password, *args, **kwargs)
+
+    monkeypatch.setattr(passwords.scoring, "most_guessable_match_sequence", score)
+    monkeypatch.setattr(passwords.matching, "l33t_match", l33t)
+    hostile = ("x" * 30 + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!!",
+               "1!|7+$5@4(3{[<%2" * 12, "4@8(3691|7!0$5+%2{[<" * 10, "a" * 200, STANDARD * 6)
+    for password in hostile:
         password_problems(password, EMAIL)
-        assert time.perf_counter() - start < 0.5, password[:20]  # about 60 ms at worst here (zxcvbn alone: seconds)
+    assert seen["scored"] and max(map(len, seen["scored"])) <= passwords.ZXCVBN_MAX_LENGTH
+    assert all(len(p) <= passwords.L33T_MAX_LENGTH for p in seen["l33t"])
+    # Symbols with many readings are not read as l33t at all.
+    assert not any(p.startswith("4@8(") or p.startswith("1!|7") for p in seen["l33t"])
