@@ -257,7 +257,6 @@ def export_document(chains, grids: GridCatalog) -> dict:
     """The `pin-grid/1` document, in a stable order. `chains` pairs each assessment in force
     with every version of it, oldest first; the others go to its `versions`. Answers follow the
     order of the grid version each was rated on."""
-    orders = {v: {item_id: i for i, item_id in enumerate(g.items)} for v, g in grids.versions.items()}
 
     def sort_key(a):
         return (a.territory.code, a.date, a.perspective.name if a.perspective else "", a.id)
@@ -289,7 +288,8 @@ def export_document(chains, grids: GridCatalog) -> dict:
             "organizations": [{"name": o.name, "sector": o.sector} for o in a.organizations],
             "answers": {
                 r.item_id: answer(r)
-                for r in sorted(a.answers, key=lambda r: (orders.get(a.grid_version, {}).get(r.item_id, 99), r.item_id))
+                for r in sorted(a.answers, key=lambda r, grid=grids.of(a.grid_version): (
+                    grid.position.get(r.item_id, len(grid.position)), r.item_id))
             },
         }
 

@@ -148,6 +148,11 @@ class Grid(_Strict):
         return {item.id: item for theme in self.themes for item in theme.items}
 
     @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Each item id's place in the grid: lists of answers are sorted by it."""
+        return {item_id: i for i, item_id in enumerate(self.items)}
+
+    @functools.cached_property
     def level(self) -> dict[str, Level]:
         return {level.code: level for level in self.levels}
 

@@ -42,10 +42,10 @@ def _parts(grid: Grid) -> tuple[dict[str, _Parts], Markup]:
                  for name in ("statement", "levels", "targets", "carried", "priority_mark")}
 
         def parts(item: Item) -> _Parts:
-            text = str(macro["statement"](item, _slot)).replace("{", "{{").replace("}", "}}")
+            text = str(macro["statement"](item, _slot, grid)).replace("{", "{{").replace("}", "}}")
             return _Parts(_SLOT.sub(r"{\1}", text),
-                          {code: macro["levels"](item, code) for code in ("", *grid.level)},
-                          {lv: macro["targets"](item, lv) for lv in ("", *(lv.code for lv in grid.scored_levels))},
+                          {code: macro["levels"](item, code, grid) for code in ("", *grid.level)},
+                          {lv: macro["targets"](item, lv, grid) for lv in ("", *(lv.code for lv in grid.scored_levels))},
                           {confirmed: macro["carried"](item, confirmed) for confirmed in (False, True)})
 
         _rendered[key] = ({item.id: parts(item) for theme in grid.themes for item in theme.items},

@@ -147,7 +147,7 @@ def _details_summary(summary: dict) -> list[str]:
 
 def _answers_summary(summary: dict) -> list[str]:
     """{"ECO-1": {"level": …, "comment": …, …}, …} in the grid's order → one line per statement."""
-    order = {item_id: i for i, item_id in enumerate(page_grid().items)}
+    order = page_grid().position
     lines = []
     for item_id in sorted(summary, key=lambda i: (order.get(i, len(order)), i)):
         answer = summary[item_id] if isinstance(summary[item_id], dict) else {}
