@@ -87,7 +87,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from pin_grid import accounts, create_app, services  # noqa: E402
-from pin_grid.context import current_grid  # noqa: E402
+from pin_grid.context import current_grid, grid_catalog  # noqa: E402
 from pin_grid.extensions import db  # noqa: E402
 from pin_grid.models import FINALIZED, Assessment, Territory  # noqa: E402
 
@@ -272,7 +272,8 @@ def draft_with_answers(year: int) -> int:
     grid = current_grid()
     territory_id = db.session.scalar(select(Territory.id).order_by(Territory.id))
     # July 1st: after every demo meeting of the year (they are from February to June).
-    draft = services.start_assessment(services.AssessmentDetails(territory_id, dt.date(year, 7, 1), None), grid)
+    draft = services.start_assessment(services.AssessmentDetails(territory_id, dt.date(year, 7, 1), None),
+                                     grid_catalog())
     services.save_answers(draft.id, {item_id: services.AnswerData(level=LEVELS[i % 2])
                                      for i, item_id in enumerate(grid.items)})
     return draft.id
