@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -20,7 +21,7 @@ from .passwords import MIN_PASSWORD_LENGTH, password_problems  # noqa: F401 (acc
 from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, territory_by_code
 from .transactions import retrying, write_transaction
 
-HASH_METHOD = "scrypt"
+HASH_METHOD = "scrypt"  # Werkzeug's scrypt: N=32768, r=8, p=1 (the PASSWORD_HASH_METHOD setting)
 # Checked against when the account does not exist, so that the answer takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing", method=HASH_METHOD)
 
@@ -151,6 +152,11 @@ def _scope_of(user: User) -> dict:
     return {"display_name": user.display_name, "role": user.role, "territories": [t.code for t in user.territories], "regions": sorted(user.region_names)}
 
 
+def _hashed(password: str) -> str:
+    # The test suite lowers scrypt's cost (TestConfig): thousands of accounts made and signed in.
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", HASH_METHOD))
+
+
 def create_user(email: str, password: str | None, role: str, *, territories: list[str] = (), regions: list[str] = (),
                 display_name: str = "",
                 actor: str = SYSTEM, first_admin: bool = False) -> User:
@@ -162,7 +168,7 @@ def create_user(email: str, password: str | None, role: str, *, territories: lis
         problems = password_problems(password, email)
         if problems:
             raise ServiceError(problems[0], field="password")
-    password_hash = generate_password_hash(password, method=HASH_METHOD) if password else None
+    password_hash = _hashed(password) if password else None
 
     def operation() -> User:
         if first_admin and user_count():
@@ -283,7 +289,7 @@ def set_password(user_id: int, new: str, *, actor: str) -> User:
         raise ServiceError(problems[0], field="password")
     with write_transaction():
         user = get_user(user_id)
-        user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+        user.password_hash = _hashed(new)
         _end_sessions(user.id)  # every session of this account ends (the caller may open a new one)
         add_audit(actor, "password_change", detail=user.email)
     return user

@@ -58,11 +58,14 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # memory-hard (64 MB); Werkzeug's default
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust for the client address.
     PROXY_HOPS = _int("PROXY_HOPS", 0)
 
 
 class TestConfig(Config):
     TESTING = True
+    # Still scrypt, at a 32nd of the cost: the suite creates and signs in thousands of accounts.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     PIN_ENV = "development"
     SECRET_KEY = "test-secret"

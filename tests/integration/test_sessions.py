@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import select, update
 
+from pin_grid.config import Config
 from pin_grid.extensions import db
 from pin_grid.models import Answer, AuditEvent, LoginThrottle, PendingForm, User, UserSession
 from pin_grid.security import ConfigurationError
@@ -884,3 +885,14 @@ def test_the_defaults_are_production_ones(sqlite_url):
     assert Config.SESSION_COOKIE_HTTPONLY is True and Config.SESSION_COOKIE_SAMESITE == "Lax"
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url})
+
+
+def test_passwords_are_hashed_at_full_scrypt_cost_outside_the_test_suite(sqlite_url):
+    """The suite hashes at a lower cost (TestConfig); an installation keeps scrypt's full cost,
+    and a password hashed either way still signs in."""
+    app = make_app(sqlite_url, PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
+    add_user(app, ADMIN, "admin")
+    with app.app_context():
+        (user,) = db.session.scalars(select(User)).all()
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert signed_in(sign_in(app.test_client(), ADMIN))
