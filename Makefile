@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs on every core (pytest-xdist); a test module stays on one worker (its fixtures are made once).
+TEST_WORKERS ?= auto
 
 .PHONY: run test bench install install-dev translations messages lock clean
 
@@ -34,7 +36,7 @@ run: install
 
 test: install-dev
 	@bash scripts/install-test-system-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Speed, SQL statements, gunicorn throughput and memory of the main pages and actions, against a
 # floor measured in the same run, at 22, 1,000 and 5,000 territories (about 5 minutes); writes
