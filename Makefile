@@ -31,10 +31,12 @@ translations: $(VENV)/.installed
 
 # On your own machine: development mode (plain-HTTP cookies, a throwaway secret if none is set).
 run: install
+	@bash scripts/install-system-deps.sh $(BIN)/python
 	$(BIN)/flask --app app db upgrade
 	PIN_ENV=$${PIN_ENV:-development} $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: install-dev
+	@bash scripts/install-system-deps.sh $(BIN)/python
 	@bash scripts/install-test-system-deps.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 

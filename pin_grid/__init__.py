@@ -6,13 +6,16 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request
 from flask_babel.speaklater import LazyString
 
-from . import access, cli, limits, security, text
+from . import access, cli, limits, reports, security, text
 from .config import INSTANCE, ROOT, Config
 from .context import current_grid, current_locale, page_grid
 from .extensions import babel, csrf, db, migrate
 from .forms import ROLE_LABELS
 from .grid import GridError, load_catalog
 from .views import admin, assessments, auth, comparison, errors, journal, main
+from .views import dashboard as dashboard_views
+from .views import exports as export_views
+from .views import reports as report_views
 
 
 def create_app(test_config: type | dict | None = None) -> Flask:
@@ -34,6 +37,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     security.init_app(app)
     _init_templates(app)
     _register_blueprints(app)
+    _check_reports(app)
     cli.init_app(app)
     return app
 
@@ -50,6 +54,14 @@ def _init_grid(app: Flask) -> None:
         if security.serving():
             raise
         app.extensions["pin_grid"] = exc
+
+
+def _check_reports(app: Flask) -> None:
+    """PDF reports need Pango from the system. Without it the app still starts and says so here
+    once; the report routes then answer 503, and `flask doctor` lists what to install."""
+    missing = reports.missing_libraries()
+    if missing:
+        app.logger.warning(reports.unavailable_message(missing))
 
 
 def _select_locale() -> str:
@@ -87,4 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(comparison.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(export_views.bp)
+    app.register_blueprint(report_views.bp)
     errors.init_app(app)

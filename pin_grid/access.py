@@ -58,6 +58,19 @@ def may_compare(user) -> bool:
     return user.role in ("admin", "gestionnaire", "coordonnateur")
 
 
+def may_see_regional_dashboard(user) -> bool:
+    """Administrators and gestionnaires, whose scope is the province or regions: the regional
+    dashboard (and its PDF report) is a regional steering tool. Coordonnateurs see their territory
+    against the cohort on its own dashboard and in the comparison."""
+    return scope_kind(user) in ("all", "regions")
+
+
+def may_export_exchange(user) -> bool:
+    """The `pin-grid/1` document carries everything (participants, every version, the answers
+    still to confirm): for the roles that manage the assessments of their territories."""
+    return user.role in ("admin", "coordonnateur")
+
+
 def may_manage(user) -> bool:
     """Users, territories, organisations."""
     return user.role == "admin"

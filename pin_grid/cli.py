@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app app grid …`, `export-assessments`, `import-assessments`."""
+"""Command-line tools: `flask --app app grid …`, `export-assessments`, `import-assessments`, `report`, `doctor`."""
 from __future__ import annotations
 
 import json
@@ -6,15 +6,17 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from . import accounts, backups, demo as demo_data, exchange, services
-from .context import grid_catalog
+from . import accounts, backups, demo as demo_data, exchange, limits, reports, services
+from .context import current_locale, grid_catalog
 from .grid import GridError, load_catalog, load_grid
 from .models import ROLES
 from .services import SYSTEM
+from .views.comparison import shown_rows
 
 grid_cli = AppGroup("grid", help="Check or show the grid (grid_items.yaml).")
 
@@ -167,6 +169,162 @@ def compare(year: int, as_json: bool) -> None:
         click.echo(f"{t.code:12} {t.name[:28]:28} {row.assessment.date.isoformat()} {symbols} {ensemble:>10}  {profile}")
 
 
+CLI_ACTOR = "cli"  # who the audit trail says exported from the command line
+
+
+@click.command("export")
+@click.option("--what", type=click.Choice(services.EXPORT_WHAT), required=True,
+              help="comparison, results (per theme), answers (per statement) or json (pin-grid/1).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]),
+              help="xlsx (the default) or csv; json goes with --what json.")
+@click.option("--dialect", type=click.Choice(["rfc4180"]), help="With --format csv: ',' and a decimal point, no BOM.")
+@click.option("--year", type=click.IntRange(1900, 2999), help="Assessments dated that year (comparison: its cohort).")
+@click.option("--region", help="Territories of that region.")
+@click.option("--perspective", type=click.Choice(services.PERSPECTIVES), help="Collective views or partners' views.")
+@click.option("--organisation", "organization", help="Assessments where that partner organisation took part.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+def export(what: str, fmt: str | None, dialect: str | None, year: int | None, region: str | None,
+           perspective: str | None, organization: str | None, output: str) -> None:
+    """Export the comparison table of a year, the results or the answers (XLSX or CSV), or the
+    pin-grid/1 JSON, as the web's « Exporter » does for an administrator; audited as « cli »."""
+    grids = _grids_or_exit()
+    fmt = fmt or ("json" if what == "json" else "xlsx")
+    found = services.organization_by_name(organization) if organization else None
+    problem = None
+    if (what == "json") != (fmt == "json"):
+        problem = _("--format json va avec --what json, et seulement avec lui.")
+    elif dialect and fmt != "csv":
+        problem = _("--dialect ne s'applique qu'au format CSV (--format csv).")
+    elif region is not None and region not in services.region_names():
+        problem = _("Région inconnue : « %(region)s ». Choisissez une région de la liste.", region=region)
+    elif what == "comparison" and perspective == "partner":
+        problem = _("La comparaison porte sur la vue collective de chaque territoire : le point de vue d'un organisme "
+                    "partenaire ne s'y applique pas.")
+    elif organization and found is None:
+        problem = _("Aucun organisme de ce nom : « %(name)s ».", name=organization)
+    if problem:
+        click.echo(problem, err=True)
+        sys.exit(1)
+    filters = services.ExportFilters(year, region, perspective, *(found or (None, None)))
+    if what == "json":
+        document = services.exchange_export(services.EVERYTHING, filters, grids)
+        services.record_export(CLI_ACTOR, what, fmt, filters)
+        Path(output).write_text(exchange.dumps(document), encoding="utf-8")
+        rows = len(document["assessments"])
+    else:
+        locale = current_locale()
+        if what == "comparison":
+            comparison, filters = services.comparison_of(filters, grids)
+            table = services.comparison_export(comparison, [(row, None) for row in comparison.rows], filters, grids,
+                                               locale)
+        elif what == "results":
+            table = services.results_export(services.EVERYTHING, filters, grids, locale)
+        else:
+            table = services.answers_export(services.EVERYTHING, filters, grids, locale)
+        services.record_export(CLI_ACTOR, what, fmt, filters, dialect)
+        with open(output, "wb") as file:
+            rows = services.write_export(file, table, fmt, dialect, actor=CLI_ACTOR, filters=filters,
+                                         scope_text=_("toutes les évaluations (ligne de commande)"))
+    click.echo(_("%(path)s écrit (lignes : %(rows)d).", path=output, rows=rows), err=True)
+
+
+class _CommandLineReader:
+    """Who reads a report made from the command line: the command line belongs to whoever runs the
+    server and is not restricted (README « Roles »), so it reads as an administrator does."""
+
+    id = 0
+    role = "admin"
+    email = SYSTEM
+    is_authenticated = True
+    territories: list = []
+    region_names: set = set()
+
+
+@click.command("report")
+@click.option("--assessment", "assessment_id", type=click.IntRange(1, limits.ID_MAX),
+              help="The assessment whose PDF profile to write.")
+@click.option("--year", type=click.IntRange(1900, 2999), help="The year of the regional report.")
+@click.option("--region", help="Regional report: only the territories of that region.")
+@click.option("--perspective", type=click.Choice(reports.PERSPECTIVES), help="Regional report: collective or partner views.")
+@click.option("--language", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option("--paper", type=click.Choice(sorted(reports.PAPERS)), default="letter", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+def report(assessment_id: int | None, year: int | None, region: str | None, perspective: str | None, language: str,
+           paper: str, output: str) -> None:
+    """Write the PDF profile of one assessment (--assessment ID), or the regional report of a year
+    (--year Y [--region R]), as an administrator sees them."""
+    grids = _grids_or_exit()
+    if (assessment_id is None) == (year is None):
+        click.echo(_("Indiquez soit --assessment (le profil d'une évaluation), soit --year (le rapport régional)."), err=True)
+        sys.exit(1)
+    if assessment_id is None and region is not None and region not in services.region_names():
+        click.echo(_("Région inconnue : « %(region)s ». Choisissez une région de la liste.", region=region), err=True)
+        sys.exit(1)
+    with current_app.test_request_context(), force_locale(language):
+        g._login_user = _CommandLineReader()  # what current_user reads: the comparison's names
+        try:
+            if assessment_id is not None:
+                pdf = reports.profile_pdf(services.get_assessment(assessment_id, with_answers=True), grids,
+                                          language=language, paper=paper)
+                what = f"profil.pdf assessment {assessment_id}"
+            else:
+                asked = services.RegionalFilters(year, region, perspective or reports.COLLECTIVE, None)
+                board = services.regional_dashboard(asked, "all", 0, grids)
+                if board.current is None or board.ignored:
+                    click.echo(_("Aucune évaluation finalisée pour ces filtres (année %(year)d) : rien n'a été écrit.",
+                                 year=year), err=True)
+                    sys.exit(1)
+                pdf = reports.regional_pdf_for(board, shown_rows, grids, language=language, paper=paper)
+                what = f"rapport.pdf year {year} region {region or '-'} perspective {board.filters.perspective}"
+        except (services.NotFound, reports.ReportsUnavailable) as exc:
+            click.echo(str(exc.message), err=True)
+            sys.exit(1)
+    Path(output).write_bytes(pdf)
+    services.record_event(SYSTEM, "report", detail=f"{what} ({language}, {paper}) -> {output}")
+    click.echo(_("%(path)s écrit (%(size)d octets).", path=output, size=len(pdf)), err=True)
+
+
+@click.command("doctor")
+def doctor() -> None:
+    """Check what the PDF reports need from the system (Pango and its libraries), the fonts
+    shipped with the app and the tools of the tests; exit 1 when a required one is missing."""
+    problems = 0
+
+    def show(title: str, checks) -> None:
+        nonlocal problems
+        click.echo(title)
+        for check in checks:
+            if check.found:
+                click.echo(f"  ok        {check.what} ({check.detail})")
+            elif check.required:
+                problems += 1
+                click.echo("  " + _("MANQUANT  %(what)s : installez le paquet %(package)s (apt-get install %(package)s)",
+                                    what=check.what, package=check.detail))
+            else:
+                click.echo("  " + _("absent    %(what)s : facultatif, pour les tests (apt-get install %(package)s)",
+                                    what=check.what, package=check.detail))
+
+    show(_("Bibliothèques du système pour les rapports PDF (WeasyPrint) :"), reports.library_checks())
+    show(_("Polices livrées avec l'application et leurs licences :"), reports.font_checks())
+    show(_("Outils des tests (lecture du texte et des pages des PDF) :"), reports.tool_checks())
+    if problems == 0:
+        try:
+            size = len(reports.one_page_pdf())
+        except reports.ReportsUnavailable as exc:
+            problems += 1
+            click.echo(_("Essai de production d'un PDF : impossible (%(reason)s).", reason=exc.message))
+        except Exception as exc:  # noqa: BLE001 — what went wrong, in one line, never a traceback
+            problems += 1
+            click.echo(_("Essai de production d'un PDF : impossible (%(reason)s).", reason=f"{type(exc).__name__}: {exc}"))
+        else:
+            click.echo(_("Essai de production d'un PDF : réussi (%(size)d octets).", size=size))
+    if problems:
+        click.echo(_("Les rapports PDF ne peuvent pas être produits sur cette machine (problèmes : %(count)d).",
+                     count=problems), err=True)
+        sys.exit(1)
+    click.echo(_("Les rapports PDF peuvent être produits sur cette machine."))
+
+
 @click.command("demo")
 @click.option("--territories", type=click.IntRange(1, 10_000), default=22, show_default=True)
 @click.option("--years", type=click.IntRange(1, 20), default=4, show_default=True)
@@ -260,4 +418,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_assessments)
     app.cli.add_command(import_assessments)
     app.cli.add_command(compare)
+    app.cli.add_command(export)
     app.cli.add_command(demo)
+    app.cli.add_command(report)
+    app.cli.add_command(doctor)

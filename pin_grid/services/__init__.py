@@ -7,7 +7,9 @@ through `transactions.write_transaction`.
 - organizations: partner organisations as administrators manage them (rename, sector, merge);
 - assessments: the lifecycle of an assessment (draft, answers, finalisation, revision, deletion);
 - results: scores, symbols, profiles, the comparison of territories, the yearly follow-up;
-- imports: the `pin-grid/1` records read and written.
+- dashboard: what the territory and regional dashboards read;
+- imports: the `pin-grid/1` records read and written;
+- exports: the tables people download (comparison, results, answers) and `pin-grid/1` by scope.
 """
 from .assessments import (
     BLANK_BASE,
@@ -33,8 +35,38 @@ from .assessments import (
     versions_of,
 )
 from .audit import SYSTEM, add_audit, audit_trail, record_event
+from .dashboard import (
+    PlacedAssessment,
+    RegionalDashboard,
+    RegionalFilters,
+    StatementTally,
+    TerritoryDashboard,
+    regional_dashboard,
+    territory_dashboard,
+    territory_summary,
+)
 from .errors import Conflict, Locked, NotFound, ServiceError
 from .imports import ImportReport, current_assessments, import_assessments, version_chains
+from .exports import (
+    EVERYTHING,
+    PERSPECTIVES,
+    WHAT as EXPORT_WHAT,
+    Export,
+    ExportFilters,
+    ExportScope,
+    answers_export,
+    comparison_export,
+    comparison_of,
+    csv_dialect,
+    exchange_export,
+    export_years,
+    filename as export_filename,
+    organization_by_name,
+    organization_in_scope,
+    record_export,
+    results_export,
+    write_export,
+)
 from .organizations import (
     MergeReport,
     OrganizationListing,

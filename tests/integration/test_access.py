@@ -12,14 +12,18 @@ read from pin_grid/access.py.
 from __future__ import annotations
 
 import html
+import io
 import re
 import shutil
 from pathlib import Path
 
+import openpyxl
+import pypdf
 import pytest
 from sqlalchemy import select
 
 from pin_grid import access
+from pin_grid.views import dashboard
 from pin_grid.extensions import db
 from pin_grid.models import AuditEvent, Assessment, Organization, Territory, User
 
@@ -44,7 +48,11 @@ PEOPLE = {"own": ("Personne-MTL-NORD", "Organisme-MTL-NORD"), "other": ("Personn
 PAGES = ("/", "/evaluations/nouvelle", "/evaluations/nouvelle?territoire={lav}", "/comparaison/",
          "/comparaison/?annee=2024", "/comparaison/?annee=2024&region=Laval", "/comparaison/?annee=2025",
          "/territoires/nouveau", "/admin/comptes", "/mot-de-passe", "/admin/territoires", "/admin/organisations",
-         "/admin/organisations?q=organisme")
+         "/admin/organisations?q=organisme",
+         "/exports/", "/exports/resultats?format=csv", "/exports/reponses?format=csv",
+         "/exports/comparaison?annee=2024&format=csv", "/exports/evaluations",
+         "/tableau-de-bord", "/tableau-de-bord?annee=2024&region=Laval", "/tableau-de-bord?perspective=partner",
+         "/territoires/LAV-01/tableau-de-bord")
 
 ANY_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
@@ -173,8 +181,8 @@ ROLES = {"admin": ADMIN, "gestionnaire": GEST, "coordonnateur": COORD, "membre":
 
 # What each role may do in the territories it works with (the issue's table).
 MAY = {
-    "admin": {"read", "create", "edit", "finalize", "revise", "audit", "delete", "manage"},
-    "gestionnaire": {"read"},
+    "admin": {"read", "create", "edit", "finalize", "revise", "audit", "delete", "manage", "regional"},
+    "gestionnaire": {"read", "regional"},  # « regional »: the regional dashboard
     "coordonnateur": {"read", "create", "edit", "finalize", "revise", "audit", "delete"},
     "membre": {"read", "create", "edit"},
 }
@@ -212,11 +220,25 @@ EXPECTED = {
     ("admin.edit_organization", "POST"): ("manage", {"global": 302}),
     ("admin.merge_organization", "GET"): ("manage", {"global": 200}),
     ("admin.merge_organization", "POST"): ("manage", {"global": 302}),  # LAV-01's into MTL-NORD's, confirmed
+    # The dashboards: a territory's for whoever may read it; the regional one for administrators
+    # and gestionnaires.
+    ("dashboard.territory", "GET"): ("read", {"territory": 200}),
+    ("dashboard.region", "GET"): ("regional", {"global": 200}),
+    # The PDF reports: the profile for whoever may read the results; the regional report as the
+    # regional dashboard.
+    ("reports.profile", "GET"): ("read", {"draft": 200, "final": 200}),
+    ("reports.regional", "GET"): ("regional", {"global": 200}),
 }
 # A statement the drafts leave blank: a save without its base version may fill it (never overwrite).
 URL_VALUES = {"item_id": "PAR-1", "change": "activer"}
 # The « global » routes' arguments: a key of the world's ids, or the value itself.
 GLOBAL_VALUES = {"user_id": "victim", "organization_id": "organization", "code": "MTL-NORD"}
+
+
+def pdf_text(response) -> str:
+    """What a PDF report says (its text, as a reader copies it)."""
+    reader = pypdf.PdfReader(io.BytesIO(response.data))
+    return " ".join((p.extract_text() or "").replace("\u00a0", " ") for p in reader.pages)
 
 
 def expected_status(role, endpoint, method, side, state):
@@ -237,7 +259,8 @@ def id_routes(web_app):
     """Every route of the app that takes an id, and every administration page, with each of its methods."""
     routes = []
     for rule in web_app.url_map.iter_rules():
-        if not any(arg.endswith("_id") for arg in rule.arguments) and not rule.endpoint.startswith("admin."):
+        if not any(arg.endswith("_id") for arg in rule.arguments) and not rule.endpoint.startswith(
+                ("admin.", "dashboard.", "reports.")):
             continue
         unknown = rule.arguments - {"assessment_id", *GLOBAL_VALUES, *URL_VALUES}
         assert not unknown, f"{rule.rule}: teach test_access.py how to build {unknown}"
@@ -275,7 +298,12 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
     token = csrf(client)
     cases = []
     for rule, method in id_routes(web_app):
-        if rule.arguments & {"user_id", "organization_id"} or rule.endpoint.startswith("admin."):
+        if rule.endpoint == "dashboard.territory":  # by territory code: MTL-NORD in everyone's scope, LAV-01 not
+            cases += [(rule, method, side, "territory", {"code": code}) for side, code in (("own", "MTL-NORD"),
+                                                                                            ("other", "LAV-01"))]
+            continue
+        if rule.arguments & {"user_id", "organization_id"} or rule.endpoint.startswith(("admin.", "dashboard.")) \
+                or rule.endpoint == "reports.regional":
             values = {arg: world.get(key, key) for arg, key in GLOBAL_VALUES.items() if arg in rule.arguments}
             cases.append((rule, method, "global", "global", values))
             continue
@@ -306,10 +334,10 @@ def test_every_route_with_an_id_for_every_role(web_app, world, role, browser):
         wanted = expected_status(role, rule.endpoint, method, side, state)
         if response.status_code != wanted:
             problems.append(f"{role} {method} {url} ({side} {state}): {response.status_code}, expected {wanted}")
-        text = page(response)
+        text = pdf_text(response) if response.mimetype == "application/pdf" else page(response)
         seen.append(text)
         if response.status_code in (403, 404) or side == "other" and role != "admin":
-            leaked = [w for w in LAV_WORDS if w in text]
+            leaked = [w for w in LAV_WORDS if w in text and w not in url]  # the page may quote its address
             if leaked:
                 problems.append(f"{role} {method} {url}: {response.status_code} page shows {leaked}")
         if leaked := [w for w in hidden if w in text]:
@@ -335,6 +363,8 @@ def test_the_expected_table_agrees_with_the_rules_module():
             person.territories, person.region_names = [territory], {"Montréal"}
             assert access.can(person, action, territory) == (action in allowed), (role, action)
         assert access.may_manage(person) == ("manage" in allowed)
+        person.is_authenticated = True
+        assert access.may_see_regional_dashboard(person) == ("regional" in allowed)
         assert access.may_compare(person) == (role != "membre")
 
 
@@ -579,3 +609,52 @@ def test_an_administrator_gives_a_new_password_which_ends_the_person_s_sessions(
     assert response.status_code == 302
     assert membre.get("/").status_code == 302  # signed out
     assert sign_in(web_app.test_client(), MEMBRE, "Une autre phrase de passe, bien longue")
+
+
+# --- the exports: each one for each role, and whose territories it holds ---------------------
+
+# Export -> status for each role: the comparison for those who may compare, `pin-grid/1` for
+# administrators and coordonnateurs, the rest for everyone (issue 11).
+EVERYONE = {"admin": 200, "gestionnaire": 200, "coordonnateur": 200, "membre": 200}
+EXPORTS = {
+    "/exports/": EVERYONE,
+    "/exports/resultats?format=csv&dialect=rfc4180": EVERYONE,
+    "/exports/reponses?format=csv&dialect=rfc4180": EVERYONE,
+    "/exports/reponses?format=xlsx": EVERYONE,
+    "/exports/comparaison?annee=2024&format=csv": {**EVERYONE, "membre": 403},
+    "/exports/comparaison?annee=2024&format=xlsx": {**EVERYONE, "membre": 403},
+    "/exports/evaluations": {**EVERYONE, "gestionnaire": 403, "membre": 403},
+}
+
+
+def export_text(response) -> str:
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    return page(response)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_export_for_every_role(web_app, world, role, browser):
+    """Each export holds the territories in the person's scope by name; the comparison the
+    others under their anonymous label, the rest not at all."""
+    client = browser(ROLES[role])
+    lav_label = access.anonymous_label(world["lav"], web_app.config["SECRET_KEY"])
+    problems = []
+    for url, statuses in EXPORTS.items():
+        response = client.get(url)
+        if response.status_code != statuses[role]:
+            problems.append(f"{role} GET {url}: {response.status_code}, expected {statuses[role]}")
+            continue
+        text = export_text(response)
+        if response.status_code != 200 or url == "/exports/":
+            if role != "admin" and (leaked := [w for w in (*LAV_WORDS, *PEOPLE["other"]) if w in text]):
+                problems.append(f"{role} GET {url}: shows {leaked}")
+            continue
+        for side, (name, code) in {"own": (MTL_NAME, "MTL-NORD"), "other": (LAV_NAME, "LAV-01")}.items():
+            if (name in text) != (side in IN_SCOPE[role]) or (code in text) != (side in IN_SCOPE[role]):
+                problems.append(f"{role} GET {url}: {name} shown: {name in text}, expected {side in IN_SCOPE[role]}")
+        anonymous = "comparaison" in url and "other" not in IN_SCOPE[role]
+        if (lav_label in text) != anonymous:
+            problems.append(f"{role} GET {url}: label {lav_label} shown: {lav_label in text}, expected {anonymous}")
+    assert not problems, "\n".join(problems)

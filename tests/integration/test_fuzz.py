@@ -43,6 +43,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote_plus, urlencode, urlsplit
 
+import openpyxl
+import pypdf
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -639,3 +641,155 @@ def test_hostile_posts_never_break_leak_or_overwrite(endpoint, who, live, world,
     # After the whole run: the database is consistent and the app still serves its pages.
     assert not database_problems(live.path, level_codes)
     assert not served_problems(live, world)
+
+
+# --- the exports (GET only): hostile query strings ---------------------------------------------
+
+EXPORT_URLS = ("/exports/", "/exports/comparaison", "/exports/resultats", "/exports/reponses", "/exports/evaluations")
+EXPORT_VALUES = {"annee": ["2024", "2025", "", "0", "99999"], "region": ["Montréal", "Laval", ""],
+                 "perspective": ["collective", "partner", ""], "format": ["xlsx", "csv", "json", ""],
+                 "dialect": ["rfc4180", "excel"]}
+
+
+def export_text(response) -> str:
+    """What a file shows, as text (an XLSX read with openpyxl)."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("who", ("admin", "membre", "anonyme"))
+def test_hostile_export_queries_never_break_or_leak(who, live, world):
+    """Any query string on any export: below 500, never off the site, and nothing of LAV-01 for
+    the membre (unless they typed it, and the message quotes it back)."""
+    client = live.app.test_client()
+    client.set_cookie("session", world.identities[who].cookie)
+    organizations = [str(world.ids["organization"]), str(world.ids["kept_organization"])]
+
+    @FUZZ
+    @given(data=st.data())
+    def example(data):
+        url = data.draw(st.sampled_from(EXPORT_URLS), label="export")
+        key = st.sampled_from([*EXPORT_VALUES, "organisation"]) | st.sampled_from(QUERY_KEYS) | st.text(max_size=10)
+
+        def pair(name):
+            value = st.sampled_from(EXPORT_VALUES.get(name, organizations)) | st.sampled_from(
+                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
+            return st.tuples(st.just(name), value)
+
+        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        address = f"{url}?{urlencode(query)}" if query else url
+        note(f"{who}: GET {address}")
+        response = client.get(address)
+        typed = unquote_plus(address).casefold()
+        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
+        problems = []
+        if response.status_code >= 500:
+            problems.append(str(response.status_code))
+        location = response.headers.get("Location")
+        if location and urlsplit(location).netloc not in ("", "localhost"):
+            problems.append(f"redirects off the site to {location!r}")
+        text = export_text(response).casefold()
+        if leaked := [w for w in hidden if w.casefold() in text]:
+            problems.append(f"shows {leaked}")
+        assert not problems, f"{who}: GET {address}: {'; '.join(problems)}"
+
+    example()
+
+
+# --- the dashboards (GET only): hostile addresses and query strings ---------------------------
+
+DASHBOARD_VALUES = {"annee": ["2024", "2025", "", "0", "99999", "abc"], "region": ["Montréal", "Laval", "", "Nulle"],
+                    "perspective": ["collective", "partner", "", "tous"], "tri": ["ensemble", "territoire", ""]}
+
+
+@pytest.mark.parametrize("who", ("admin", "membre", "anonyme"))
+def test_hostile_dashboard_addresses_never_break_or_leak(who, live, world):
+    """Either dashboard, with real or hostile territory codes and any query string: below 500,
+    never off the site, and nothing of LAV-01 for the membre (unless they typed it)."""
+    rules = sorted((r for r in live.app.url_map.iter_rules() if r.endpoint.startswith("dashboard.")),
+                   key=lambda r: r.rule)
+    client = live.app.test_client()
+    client.set_cookie("session", world.identities[who].cookie)
+    organisations = [str(world.ids["organization"]), str(world.ids["kept_organization"])]
+
+    @FUZZ
+    @given(data=st.data())
+    def example(data):
+        rule = data.draw(st.sampled_from(rules), label="dashboard")
+        path = address(data, rule, world, hostile=data.draw(st.booleans(), label="hostile"))
+        key = st.sampled_from([*DASHBOARD_VALUES, "organisation"]) | st.text(max_size=10)
+
+        def pair(name):
+            value = st.sampled_from(DASHBOARD_VALUES.get(name, organisations)) | st.sampled_from(
+                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
+            return st.tuples(st.just(name), value)
+
+        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        url = f"{path}{'&' if '?' in path else '?'}{urlencode(query)}" if query else path
+        note(f"{who}: GET {url}")
+        response = client.get(url)
+        typed = unquote_plus(url).casefold()
+        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
+        problems = response_problems(response, hidden)
+        assert not problems, f"{who}: GET {url}: {'; '.join(problems)}"
+
+    example()
+
+
+# --- the PDF reports (GET only): hostile query strings and ids ----------------------------------
+
+REPORT_VALUES = {"papier": ["letter", "a4", "A4", ""], "annee": ["2024", "2025", "", "0", "99999"],
+                 "region": ["Montréal", "Laval", ""], "perspective": ["collective", "partner", ""]}
+# Few examples: each one that is allowed makes a PDF (a second or so; a finalised profile is then
+# served from the cache).
+REPORT_FUZZ = settings(FUZZ, max_examples=8)
+
+
+def pdf_text(response) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(response.data))
+    return " ".join(page.extract_text() or "" for page in reader.pages)
+
+
+@pytest.mark.parametrize("who", ("admin", "membre", "anonyme"))
+def test_hostile_report_queries_never_break_or_leak(who, live, world):
+    """Any id and query string on the report routes: below 500, never off the site, and nothing
+    of LAV-01 for the membre (unless they typed it, and the message quotes it back)."""
+    client = live.app.test_client()
+    client.set_cookie("session", world.identities[who].cookie)
+    ids = [str(world.ids[k]) for k in ("own_draft", "own_final", "other_final")]
+    organizations = [str(world.ids["organization"]), str(world.ids["kept_organization"])]
+
+    @REPORT_FUZZ
+    @given(data=st.data())
+    def example(data):
+        url = data.draw(st.sampled_from([f"/evaluations/{i}/profil.pdf" for i in ids] + ["/tableau-de-bord/rapport.pdf"])
+                        | st.sampled_from(HOSTILE_IDS).map(lambda i: f"/evaluations/{quote(i, safe='')}/profil.pdf"),
+                        label="report")
+        key = st.sampled_from([*REPORT_VALUES, "organisation"]) | st.sampled_from(QUERY_KEYS) | st.text(max_size=10)
+
+        def pair(name):
+            value = st.sampled_from(REPORT_VALUES.get(name, organizations)) | st.sampled_from(
+                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
+            return st.tuples(st.just(name), value)
+
+        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        address = f"{url}?{urlencode(query)}" if query else url
+        note(f"{who}: GET {address}")
+        response = client.get(address)
+        typed = unquote_plus(address).casefold()
+        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
+        problems = []
+        if response.status_code >= 500:
+            problems.append(str(response.status_code))
+        location = response.headers.get("Location")
+        if location and urlsplit(location).netloc not in ("", "localhost"):
+            problems.append(f"redirects off the site to {location!r}")
+        text = (pdf_text(response) if response.mimetype == "application/pdf"
+                else html.unescape(response.get_data(as_text=True))).casefold()
+        if leaked := [w for w in hidden if w.casefold() in text]:
+            problems.append(f"shows {leaked}")
+        assert not problems, f"{who}: GET {address}: {'; '.join(problems)}"
+
+    example()

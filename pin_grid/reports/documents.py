@@ -1,0 +1,108 @@
+"""The two PDF documents: the profile of one assessment and the regional report. Each is its data
+(`profile`, `regional`), its template (templates/report/), then WeasyPrint (`render`).
+
+Called by the report views and the `report` command, inside an app context; the language is
+forced for the whole document (its texts, dates, numbers and charts).
+"""
+from __future__ import annotations
+
+import base64
+import functools
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+
+from .. import services
+from ..grid import GridCatalog
+from ..models import Assessment
+from . import render
+from .profile import ProfileReport, build_profile
+from .regional import RegionalReport, build_regional
+
+# Bump when a template or the stylesheet of the reports changes: the cached PDFs of the old look
+# are then never served again.
+TEMPLATE_VERSION = "1"
+DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+_CACHE = "pin_grid.report_cache"
+
+
+def cache() -> render.PdfCache:
+    """This app's cache of finalised profiles, in the process's memory (one per worker)."""
+    found = current_app.extensions.get(_CACHE)
+    if found is None:
+        found = current_app.extensions[_CACHE] = render.PdfCache(
+            current_app.config.get("REPORT_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+    return found
+
+
+@functools.cache
+def _svg_charts():
+    """The chart drawing module, imported on first use: importing matplotlib takes half a second
+    that the app's start-up and the other commands need not pay."""
+    from . import svg_charts
+
+    return svg_charts
+
+
+def chart_src(language: str, width_cm: float = 17.0, height_cm: float | None = None):
+    """A template function: the data: address of a chart's SVG."""
+    def src(chart) -> str:
+        svg = _svg_charts().chart_svg(chart, width_cm=width_cm, height_cm=height_cm, locale=language)
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return src
+
+
+def _typeset(html: str, language: str) -> str:
+    return render.french_spacing(html) if language.startswith("fr") else html
+
+
+def _pdf(template: str, language: str, paper: str, **context) -> bytes:
+    html = render_template(template, language=language, paper=paper, chart_src=chart_src(language), **context)
+    return render.write_pdf(_typeset(html, language), paper=paper, page_label=gettext("page {page} de {pages}"))
+
+
+def profile_pdf(assessment: Assessment, grids: GridCatalog, *, language: str, paper: str) -> bytes:
+    """The profile of `assessment` in `language` on `paper`; a finalised one may come from the cache."""
+    render.check_engine()
+    with force_locale(language):
+        report = build_profile(assessment, grids, gettext=gettext, locale=language)
+        key = None if assessment.is_draft else "|".join(
+            ("profile", TEMPLATE_VERSION, report.fingerprint(), language, paper))
+        if key is not None and (pdf := cache().get(key)) is not None:
+            return pdf
+        pdf = _pdf("report/profile.html", language, paper, report=report, **_profile_metadata(report))
+    if key is not None:
+        cache().put(key, pdf)
+    return pdf
+
+
+def _profile_metadata(report: ProfileReport) -> dict:
+    a = report.assessment
+    return {
+        "title": gettext("Profil PIN — %(territory)s, %(date)s", territory=a.territory.name, date=a.date.isoformat()),
+        "author": gettext("Équipe PIN de %(territory)s (Grille PIN)", territory=a.territory.name),
+    }
+
+
+def regional_pdf(report: RegionalReport, *, language: str, paper: str) -> bytes:
+    """The regional report (never cached: it is asked for rarely, and its scope is the person's)."""
+    render.check_engine()
+    with force_locale(language):
+        return _pdf("report/regional.html", language, paper, report=report,
+                    title=gettext("Rapport régional PIN — %(year)d", year=report.year),
+                    author=gettext("Grille PIN"))
+
+
+def regional_pdf_for(board: services.RegionalDashboard, shown_rows, grids: GridCatalog, *, language: str,
+                     paper: str) -> bytes:
+    """The regional report of the dashboard `board`, as the signed-in person may see it:
+    `shown_rows` is the comparison page's own function (names in their scope, anonymous labels
+    elsewhere)."""
+    render.check_engine()
+    with force_locale(language):
+        report = build_regional(
+            board, shown_rows(board.current.comparison, None), grids,
+            anonymous=lambda label: gettext("Territoire %(label)s", label=label),
+            partner_unnamed=lambda name: gettext("%(territory)s, point de vue d'un partenaire", territory=name),
+            gettext=gettext, locale=language)
+    return regional_pdf(report, language=language, paper=paper)

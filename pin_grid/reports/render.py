@@ -1,0 +1,282 @@
+"""HTML → PDF with WeasyPrint: the tagged `pdf/ua-1` variant, the shipped font, the paper size,
+French typography, and a bounded cache of finalised reports.
+
+WeasyPrint needs Pango (and HarfBuzz, fontconfig, GLib) from the system. They are looked for
+here without importing WeasyPrint, so that the app starts, and says what is missing, on a machine
+without them: only the report routes then answer 503 (`ReportsUnavailable`).
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import ctypes
+import functools
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_FAMILY = "Atkinson Hyperlegible Next"
+# (family, weight, style, file): the text font, then two small subsets of Noto for the few signs
+# it lacks (→, ▲ ▼), so that no glyph comes from whatever fonts the server happens to have.
+FONTS = (
+    (FONT_FAMILY, "normal", "normal", "AtkinsonHyperlegibleNext-Regular.ttf"),
+    (FONT_FAMILY, "normal", "italic", "AtkinsonHyperlegibleNext-Italic.ttf"),
+    (FONT_FAMILY, "bold", "normal", "AtkinsonHyperlegibleNext-Bold.ttf"),
+    (FONT_FAMILY, "bold", "italic", "AtkinsonHyperlegibleNext-BoldItalic.ttf"),
+    ("PIN Arrows", "normal", "normal", "NotoSansMath-Arrows.ttf"),
+    ("PIN Triangles", "normal", "normal", "NotoSansSymbols2-Triangles.ttf"),
+)
+FONT_LICENCES = ("OFL.txt", "OFL-Noto.txt")
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
+STYLESHEET = TEMPLATES / "report.css"
+PAPERS = {"letter": "letter", "a4": "A4"}  # ?papier= value -> CSS page size
+PDF_VARIANT = "pdf/ua-1"
+
+# The system libraries WeasyPrint loads, each with the Debian package that brings it.
+LIBRARIES = (
+    ("libgobject-2.0.so.0", "libglib2.0-0"),
+    ("libpango-1.0.so.0", "libpango-1.0-0"),
+    ("libpangoft2-1.0.so.0", "libpangoft2-1.0-0"),
+    ("libharfbuzz.so.0", "libharfbuzz0b"),
+    ("libharfbuzz-subset.so.0", "libharfbuzz-subset0"),
+    ("libfontconfig.so.1", "libfontconfig1"),
+)
+# Only the tests use these (text and page images of the PDF).
+TEST_TOOLS = (("pdftotext", "poppler-utils"), ("pdftoppm", "poppler-utils"))
+
+
+class ReportsUnavailable(Exception):
+    """PDF reports cannot be made on this machine; `message` says what to install."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `flask doctor`: a library, font or tool, found or not."""
+
+    what: str
+    found: bool
+    detail: str  # where it was found, or the package that brings it
+    required: bool = True
+
+
+def _library_found(name: str) -> bool:
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+def library_checks() -> list[Check]:
+    return [Check(name, _library_found(name), package) for name, package in LIBRARIES]
+
+
+def font_checks() -> list[Check]:
+    files = [FONT_DIR / name for *_face, name in FONTS] + [FONT_DIR / name for name in FONT_LICENCES]
+    return [Check(path.name, path.is_file(), str(path)) for path in files]
+
+
+def tool_checks() -> list[Check]:
+    return [Check(tool, shutil.which(tool) is not None, shutil.which(tool) or package, required=False)
+            for tool, package in TEST_TOOLS]
+
+
+def missing_libraries() -> list[Check]:
+    return [c for c in library_checks() if not c.found]
+
+
+def unavailable_message(missing: list[Check]) -> str:
+    """One line naming what to install (in English: it is for whoever runs the server)."""
+    names = ", ".join(c.what for c in missing)
+    packages = " ".join(dict.fromkeys(c.detail for c in missing))
+    return f"PDF reports are unavailable: missing system libraries {names} (apt-get install {packages})"
+
+
+@functools.cache
+def _engine():
+    """WeasyPrint, imported on first use: importing it loads Pango, which may be missing, and
+    takes most of a second that the app's start-up and other commands need not pay."""
+    missing = missing_libraries()
+    if missing:
+        raise ReportsUnavailable(unavailable_message(missing))
+    try:
+        import pydyf
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+    except OSError as exc:  # a library that loads but lacks a symbol WeasyPrint needs (too old)
+        raise ReportsUnavailable(f"PDF reports are unavailable: {exc}") from exc
+    _keep_page_references(pydyf.PDF)
+    return weasyprint, FontConfiguration
+
+
+def _keep_page_references(pdf_class) -> None:
+    """pydyf rebuilds the list of every page's reference each time it is read, and WeasyPrint's
+    tagging (PDF/UA) reads it once per tagged element: a 110-page regional report spent 3 of its
+    20 seconds there. The list is kept until a page is added."""
+    original = pdf_class.__dict__.get("page_references")
+    if not isinstance(original, property) or getattr(original.fget, "kept", False):
+        return
+
+    def page_references(self):
+        count = len(self.pages["Kids"])
+        kept = self.__dict__.get("_kept_page_references")
+        if kept is None or kept[0] != count:
+            kept = self.__dict__["_kept_page_references"] = (count, original.fget(self))
+        return kept[1]
+
+    page_references.kept = True
+    pdf_class.page_references = property(page_references)
+
+
+def check_engine() -> None:
+    """Raise ReportsUnavailable when WeasyPrint cannot run here."""
+    _engine()
+
+
+def font_face_css() -> str:
+    """The shipped fonts; the stylesheet names them in this order (`--report-fonts`)."""
+    rules = []
+    for family, weight, style, name in FONTS:
+        rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+                     f'src: url("{(FONT_DIR / name).as_uri()}") format("truetype"); }}')
+    return "\n".join(rules)
+
+
+class _Resources(threading.local):
+    """What each thread keeps between renders: the font configuration (the @font-face fonts read
+    once) and the parsed stylesheets. WeasyPrint's objects are not shared between threads."""
+
+    def __init__(self):
+        self.fonts = None
+        self.stylesheets: dict[tuple, object] = {}
+
+
+_resources = _Resources()
+
+
+def _stylesheet(key: tuple, text: str):
+    weasyprint, font_configuration = _engine()
+    if _resources.fonts is None:
+        _resources.fonts = font_configuration()
+        atexit.register(_release)
+    sheet = _resources.stylesheets.get(key)
+    if sheet is None:
+        if len(_resources.stylesheets) > 32:  # page stylesheets differ by paper and language only
+            _resources.stylesheets.clear()
+        sheet = _resources.stylesheets[key] = weasyprint.CSS(string=text, font_config=_resources.fonts)
+    return sheet
+
+
+def _release() -> None:
+    """Let the fonts go before the interpreter takes its modules down (WeasyPrint's font
+    configuration needs them to clean up)."""
+    _resources.fonts = None
+    _resources.stylesheets.clear()
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def page_css(paper: str, page_label: str) -> str:
+    """The page size and the « page X de Y » footer; `page_label` holds `{page}` and `{pages}`."""
+    before, _, rest = page_label.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    content = " ".join(filter(None, [_css_string(before) if before else "", "counter(page)",
+                                     _css_string(middle) if middle else "", "counter(pages)",
+                                     _css_string(after) if after else ""]))
+    return f"@page {{ size: {PAPERS[paper]}; @bottom-right {{ content: {content}; }} }}"
+
+
+def write_pdf(html: str, *, paper: str, page_label: str) -> bytes:
+    """The tagged PDF (PDF/UA-1) of `html`, on `paper` (« letter » or « a4 »)."""
+    weasyprint, _ = _engine()
+    base = _stylesheet(("base",), font_face_css() + "\n" + STYLESHEET.read_text(encoding="utf-8"))
+    page = _stylesheet(("page", paper, page_label), page_css(paper, page_label))
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render(
+        stylesheets=[base, page], font_config=_resources.fonts)
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def one_page_pdf() -> bytes:
+    """A one-page document in the report's font and stylesheet: what `flask doctor` tries, and
+    the benchmark's yardstick."""
+    html = ('<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Grille PIN</title></head>'
+            '<body><h1>Grille PIN</h1><p>Écosystémique : 62,5 — « On ne sait pas ».</p></body></html>')
+    return write_pdf(html, paper="letter", page_label="page {page} de {pages}")
+
+
+# --- French typography -----------------------------------------------------------------------
+
+NBSP = "\u00a0"
+_TAG_OR_TEXT = re.compile(r"(<(?:style|script)\b.*?</(?:style|script)>|<[^>]*>)", re.S | re.I)
+_BEFORE_PUNCTUATION = re.compile(r"[ \t\n]+([:;!?»])")
+_AFTER_OPENING = re.compile(r"«[ \t\n]*")
+_BEFORE_CLOSING = re.compile(r"(?<=[^\s\u00a0])»")
+
+
+def french_spacing(html: str) -> str:
+    """Espaces insécables in the text of `html` (never inside tags): before « : ; ! ? » and
+    inside « », so that no line starts with a colon or a lone guillemet."""
+    parts = _TAG_OR_TEXT.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text, odd ones the tags
+        text = _BEFORE_PUNCTUATION.sub(NBSP + r"\1", parts[i])
+        text = _AFTER_OPENING.sub("«" + NBSP, text)
+        parts[i] = _BEFORE_CLOSING.sub(NBSP + "»", text)
+    return "".join(parts)
+
+
+# --- The cache of finalised reports ------------------------------------------------------------
+
+class PdfCache:
+    """The PDFs of finalised assessments, in this process's memory, least recently used first out,
+    within `max_bytes`. The key says everything that goes into a document, so an entry is never
+    stale: a change of any input is another key, and the old entry ages out."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            pdf = self._entries.get(key)
+            if pdf is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return pdf
+
+    def put(self, key: str, pdf: bytes) -> None:
+        if len(pdf) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._size -= len(self._entries.pop(key))
+            self._entries[key] = pdf
+            self._size += len(pdf)
+            while self._size > self.max_bytes:
+                _key, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        return self._size
