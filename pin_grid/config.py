@@ -61,6 +61,8 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # memory-hard (64 MB); Werkzeug's default
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust for the client address.
     PROXY_HOPS = _int("PROXY_HOPS", 0)
+    # PDF profiles of finalised assessments kept per worker (pin_grid/reports/documents.py).
+    REPORT_CACHE_BYTES = _int("REPORT_CACHE_BYTES", 32 * 1024 * 1024)
 
 
 class TestConfig(Config):

@@ -60,6 +60,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -114,15 +115,22 @@ GOALS = [
     {"operation": "comparison page", "size": None, "measure": "exponent", "at_most": 1.1},
     {"operation": "results page", "size": 1000, "measure": "ms", "at_most": 20},
     {"operation": "home", "size": 1000, "measure": "ms", "at_most": 30},
+    # Issue 11 §7: the dashboards and the XLSX of a year's answers (24,000 rows at 1,000 territories).
+    {"operation": "regional dashboard", "size": 1000, "measure": "ms", "at_most": 300},
+    {"operation": "regional dashboard", "size": 1000, "measure": "figure_kb", "at_most": 1024},
+    {"operation": "territory dashboard", "size": 1000, "measure": "ms", "at_most": 50},
+    {"operation": "answers XLSX of a year", "size": 1000, "measure": "ms", "at_most": 5000},
     {"operation": "gunicorn grid GET", "size": None, "measure": "req_per_s", "at_least": 300},
     {"operation": "gunicorn grid GET", "size": None, "measure": "errors", "at_most": 0},
     {"operation": "gunicorn worker", "size": None, "measure": "rss_mb", "at_most": 150},
     # "Flat": after a warm-up, 2,000 GETs and 2,000 saves add at most this much to a worker.
     {"operation": "gunicorn worker", "size": None, "measure": "rss_growth_mb", "at_most": 10},
 ]
-UNITS = {"ms": " ms", "floor": "× floor", "sql": " SQL", "transactions": " tx", "exponent": " exponent",
+UNITS = {"figure_kb": " KB of figures", "ms": " ms", "floor": "× floor", "sql": " SQL", "transactions": " tx", "exponent": " exponent",
          "req_per_s": " req/s", "errors": " errors", "rss_mb": " MB", "rss_growth_mb": " MB growth"}
 EXPONENT_SIZES = (1000, 5000)
+# The dashboards' figures travel as JSON data blocks in the page (templates/_charts.html).
+FIGURES = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.S)
 GRID_OPERATIONS = ("grid form GET", "save one statement", "save whole page (one change)")
 
 
@@ -157,6 +165,7 @@ class Meter:
         self.statements = self.commits = 0  # of the last timed part
         self.counting = False
         self.elapsed = self.cpu = 0.0  # seconds
+        self.figure_kb = None  # the dashboards: KB of figure JSON in the page
 
     def attach(self, engine) -> None:
         event.listen(engine, "before_cursor_execute", self._statement)
@@ -191,6 +200,7 @@ class Operation:
     cpu: list[float] = field(default_factory=list)
     sql: list[int] = field(default_factory=list)
     transactions: list[int] = field(default_factory=list)
+    figure_kb: list[float] = field(default_factory=list)
     error: str | None = None
 
 
@@ -224,6 +234,7 @@ class Size:
     fill_seconds: float
     year: int
     finalized_id: int
+    territory_code: str = ""
     draft_id: int | None = None
     draft_error: str | None = None
 
@@ -256,7 +267,9 @@ def build(tmp: Path, template: Path, territories: int, with_draft: bool) -> Size
         finalized_id = db.session.scalar(
             select(Assessment.id).where(Assessment.status == FINALIZED, Assessment.perspective_id.is_(None),
                                         Assessment.date >= dt.date(year, 1, 1)).order_by(Assessment.id))
-        size = Size(territories, url, fill, year, finalized_id)
+        code = db.session.scalar(select(Territory.code).join(Assessment, Assessment.territory_id == Territory.id)
+                                 .where(Assessment.id == finalized_id))
+        size = Size(territories, url, fill, year, finalized_id, code)
         if with_draft:
             try:
                 size.draft_id = draft_with_answers(year)
@@ -318,13 +331,37 @@ def operations(app, client, size: Size, with_grid: bool) -> list[Operation]:
         if rows != size.territories:
             raise AssertionError(f"compare --json: {rows} rows, not {size.territories}")
 
+    def dashboard(path):
+        def run(meter: Meter):
+            with meter.timing():
+                response = client.get(path)
+            if response.status_code != 200:
+                raise AssertionError(f"GET {path}: {response.status_code}")
+            figures = FIGURES.findall(response.get_data(as_text=True))
+            if not figures:
+                raise AssertionError(f"GET {path}: no figure")
+            meter.figure_kb = sum(len(f.encode()) for f in figures) / 1024
+        return run
+
+    def answers_xlsx(meter: Meter):
+        path = f"/exports/reponses?annee={size.year}&format=xlsx"
+        with meter.timing():
+            response = client.get(path)
+            body = response.get_data()  # streamed: the time includes writing it all
+        if response.status_code != 200 or not body.startswith(b"PK"):
+            raise AssertionError(f"GET {path}: {response.status_code}")
+
     ops = [
         Operation("floor", get("/bench-floor")),
         Operation("home", get("/")),
         Operation("comparison page", get(f"/comparaison/?annee={size.year}")),
         Operation("compare --json", cli_compare),
         Operation("results page", get(f"/evaluations/{size.finalized_id}/resultats")),
+        Operation("regional dashboard", dashboard(f"/tableau-de-bord?annee={size.year}")),
+        Operation("territory dashboard", dashboard(f"/territoires/{size.territory_code}/tableau-de-bord")),
     ]
+    if size.territories <= 1000:  # 24 rows per territory: at 5,000, 120,000 rows a round
+        ops.append(Operation("answers XLSX of a year", answers_xlsx))
     if with_grid:
         try:
             if not size.draft_id:
@@ -405,6 +442,9 @@ def measure(app, ops: list[Operation], rounds: int, budget: float, min_rounds: i
                 op.cpu.append(meter.cpu * 1000)
                 op.sql.append(meter.statements)
                 op.transactions.append(meter.commits)
+                if meter.figure_kb is not None:
+                    op.figure_kb.append(meter.figure_kb)
+                    meter.figure_kb = None
         measured = round_
         if measured >= min_rounds and time.perf_counter() - started > budget:
             break
@@ -423,9 +463,11 @@ def summarize(ops: list[Operation], territories: int) -> list[dict]:
                        cpu_ms=round(statistics.median(op.cpu), 3),
                        floor=round(median / floor_ms, 2) if floor_ms else None,
                        sql=whole(statistics.median(op.sql)), transactions=whole(statistics.median(op.transactions)))
+        if op.figure_kb:
+            row["figure_kb"] = round(max(op.figure_kb), 1)
         goals = goals_for(op.name, territories)
         values = {"ms": row.get("median_ms"), "floor": row.get("floor"), "sql": row.get("sql"),
-                  "transactions": row.get("transactions")}
+                  "transactions": row.get("transactions"), "figure_kb": row.get("figure_kb")}
         row["goal"], row["met"], row["verdicts"] = check(goals, values)
         if op.error:
             row["met"] = "ERROR"
@@ -742,11 +784,12 @@ def report(document: dict, previous: dict | None) -> None:
     print()
     print(header + f"  {'goal':34} met?")
     for r in document["rows"]:
-        line = (f"{r['operation']:30} {r['size']:>6} {number(r.get('median_ms')):>10} {number(r.get('floor')):>8}"
+        line = (f"{r['operation']:30} {r['size'] or '':>6} {number(r.get('median_ms')):>10} {number(r.get('floor')):>8}"
                 f" {number(r.get('cpu_ms')):>7} {number(r.get('sql'), 1):>5} {number(r.get('transactions'), 1):>4}"
                 f" {r['runs']:>5}")
         line += f" {number(was.get((r['operation'], r['size']))):>8}" if previous else ""
-        print(line + f"  {r['goal']:34} {r['met']}")
+        figures = f"  (figures: {r['figure_kb']} KB)" if r.get("figure_kb") is not None else ""
+        print(line + f"  {r['goal']:34} {r['met']}{figures}")
         if r.get("error"):
             print(f"{'':8}error: {r['error']}")
     if document["exponents"]:
@@ -755,6 +798,16 @@ def report(document: dict, previous: dict | None) -> None:
         for e in document["exponents"]:
             pair = f"{e['pair'][0]}→{e['pair'][1]}: {e['exponent']:.2f}"
             print(f"{e['operation']:44} {pair:>16} {e['overall']:>8.2f}  {e['goal']:16} {e['met']}")
+    if document.get("reports"):
+        print()
+        print(f"{'PDF reports':30} {'size':>6} {'median ms':>10} {'× 1 page':>8} {'CPU ms':>7} {'runs':>5}"
+              f"  {'goal':34} met?")
+        for r in document["reports"]:
+            more = ", ".join(f"{k} {r[k]}" for k in ("rss_mb", "rss_growth_mb", "cache_entries") if r.get(k) is not None)
+            print(f"{r['operation']:30} {r['size'] or '':>6} {number(r.get('median_ms')):>10} {number(r.get('floor')):>8}"
+                  f" {number(r.get('cpu_ms')):>7} {r['runs']:>5}  {r['goal']:34} {r['met']}" + (f"  ({more})" if more else ""))
+            if r.get("error"):
+                print(f"{'':8}error: {r['error']}")
     server = document.get("gunicorn")
     if server:
         print()
@@ -776,12 +829,30 @@ def report(document: dict, previous: dict | None) -> None:
                   f" {number(w['growth_mb'], 1):>8}  {w['goal']:37} {w['met']}")
         if server.get("restarted_workers"):
             print(f"  workers changed during the run: {server['restarted_workers']}")
-    verdicts = [v for group in (document["rows"], document["exponents"], *(
+    verdicts = [v for group in (document["rows"], document["exponents"], document.get("reports") or [], *(
         [server.get("loads", []), server.get("rss", [])] if server else []))
         for item in group for v in item.get("verdicts", []) if v["met"] is not None]
     print()
     print(f"goals met: {sum(v['met'] for v in verdicts)} of {len(verdicts)} checked "
           f"(goals for sizes not measured are not checked)")
+
+
+def report_rows(size: Size, quick: bool, tmp: Path) -> list[dict]:
+    """The PDF reports' rows (issue 12 §7), against WeasyPrint rendering a one-page HTML in this
+    run (their « × floor » is that ratio, not the page floor's)."""
+    import bench_reports
+
+    app = bench_app(size.url)
+    try:
+        return bench_reports.measure(app, rounds=3 if quick else 7, regional_territories=22 if quick else 100,
+                                     regional_rounds=1 if quick else 2, memory_requests=100 if quick else 1000,
+                                     memory_assessments=4 if quick else 12, tmp=tmp)
+    except Exception as exc:  # noqa: BLE001 — reported with the rest
+        return [{"operation": "PDF reports", "size": None, "runs": 0, "error": f"{type(exc).__name__}: {exc}"[:300],
+                 "goal": "", "met": "ERROR", "verdicts": []}]
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def main() -> None:
@@ -795,6 +866,7 @@ def main() -> None:
     parser.add_argument("--json", default=str(ROOT / "bench.json"), help="where to write the results (bench.json)")
     parser.add_argument("--compare", help="a previous bench.json: its medians are shown beside these")
     parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
+    parser.add_argument("--no-reports", action="store_true", help="skip the PDF reports (scripts/bench_reports.py)")
     args = parser.parse_args()
     sizes = sorted({int(n) for n in (args.sizes or ("22,200" if args.quick else "22,1000,5000")).split(",")})
     rounds = args.repeat or (10 if args.quick else 20)
@@ -805,7 +877,7 @@ def main() -> None:
         "meta": {"when": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
                  "python": platform.python_version(), "platform": platform.platform(), "commit": commit or "?",
                  "sizes": sizes, "years": YEARS, "rounds": rounds, "budget_s": budget, "quick": args.quick},
-        "goals": GOALS, "fill_seconds": {}, "rows": [], "exponents": [], "gunicorn": None,
+        "goals": GOALS, "fill_seconds": {}, "rows": [], "exponents": [], "reports": [], "gunicorn": None,
     }
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pin-bench-") as tmp_name:
@@ -826,6 +898,9 @@ def main() -> None:
                 db.session.remove()
                 db.engine.dispose()
         document["exponents"] = exponents(document["rows"])
+        if not args.no_reports:
+            print("PDF reports (scripts/bench_reports.py) …", flush=True)
+            document["reports"] = report_rows(smallest, args.quick, tmp)
         if not args.no_server:
             try:
                 document["gunicorn"] = gunicorn_bench(smallest, args.quick, tmp)
