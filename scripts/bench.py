@@ -182,6 +182,7 @@ class Meter:
     @contextmanager
     def timing(self):
         self.statements = self.commits = 0
+        self.figure_kb = None
         self.counting = True
         start, cpu = time.perf_counter(), time.process_time()
         try:

@@ -8,20 +8,31 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from .. import services
+from ..config import ROOT
 from ..grid import GridCatalog
 from ..models import Assessment
 from . import render
 from .profile import ProfileReport, build_profile
 from .regional import RegionalReport, build_regional
 
-# Bump when a template or the stylesheet of the reports changes: the cached PDFs of the old look
-# are then never served again.
-TEMPLATE_VERSION = "1"
+
+
+def _template_version() -> str:
+    """The reports' templates and stylesheet as they are: part of every cache key, so that a PDF of
+    an older look is never served after they change (no version number to remember to bump)."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "templates" / "report").glob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+TEMPLATE_VERSION = _template_version()
 DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 _CACHE = "pin_grid.report_cache"
 
