@@ -5,8 +5,9 @@ Rows are read once, as they come (a generator is fine), and never kept: memory d
 with the number of rows, be it 24 or 24,000.
 
 - CSV for Québec Excel: UTF-8 with a BOM (or Excel reads it as Windows-1252), « ; » between
-  fields, decimal comma; a text that begins like a formula (= + - @) gets an apostrophe first,
-  so that Excel shows it instead of running it.
+  fields, decimal comma; a text typed by people that begins like a formula (= + - @) gets an
+  apostrophe first, so that Excel shows it instead of running it; the product's symbols
+  (« = », « -- ») are written as text constants (="--"), which Excel shows as they are.
 - CSV RFC 4180, for scripts: « , » and a decimal point, no BOM, values as they are.
 - XLSX (XlsxWriter in `constant_memory` mode: each row goes to disk as soon as it is written):
   numbers as numbers, dates as dates, texts always as texts (never read as formulas), the
@@ -86,6 +87,12 @@ def _csv_formatter(kind: str, dialect: Dialect) -> Callable[[object], str]:
         value = str(value)
         return "'" + value if dialect.guard_formulas and value.startswith(_FORMULA_START) else value
 
+    def code(value) -> str:
+        # A symbol (« = », « -- », « ++ ») would be read by Excel as a formula and shown as an
+        # error: written as the formula of a text constant, Excel shows the symbol itself.
+        value = str(value)
+        return f'="{value}"' if dialect.guard_formulas and value.startswith(_FORMULA_START) else value
+
     def number(value) -> str:
         return one_decimal(value, "en").replace(".", dialect.decimal)
 
@@ -107,7 +114,7 @@ def _csv_formatter(kind: str, dialect: Dialect) -> Callable[[object], str]:
 
     return {
         TEXT: text,
-        CODE: str,
+        CODE: code,
         INTEGER: str,
         NUMBER: number,
         DATE: lambda value: value.isoformat(),

@@ -142,8 +142,14 @@ def csv_rows(response, dialect="excel") -> list[dict]:
         data = data[len(BOM):]
     else:
         assert not data.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""),
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""),
                                delimiter=";" if dialect == "excel" else ","))
+    # What Excel shows: a symbol is written as the formula of a text constant (="=").
+    return [{k: as_excel_shows(v) for k, v in row.items()} for row in rows] if dialect == "excel" else rows
+
+
+def as_excel_shows(value: str) -> str:
+    return value[2:-1] if value.startswith('="') and value.endswith('"') else value
 
 
 def number(text: str) -> float | None:

@@ -43,9 +43,10 @@ def test_the_csv_for_quebec_excel_has_a_bom_semicolons_and_decimal_commas():
     assert header == ["Territoire", "Énoncé", "Score", "Répondus", "Date", "Priorité"]
     assert first == ["Montréal-Nord", "ECO-1", "62,5", "4", "2025-03-14", "oui"]
     # A text that Excel would run as a formula starts with an apostrophe; the product's own
-    # symbols (« -- ») are written as they are; one decimal, as on screen.
-    assert second == ["'=HYPERLINK(\"https://evil.example\")", "--", "66,7", "3", "", "non"]
-    assert third == [ROWS[2][0], "+", "", "0", "2024-01-02", ""]
+    # symbols (« -- », « + ») are text constants (="--"), which Excel shows as the symbol itself
+    # instead of an error; one decimal, as on screen.
+    assert second == ["'=HYPERLINK(\"https://evil.example\")", '="--"', "66,7", "3", "", "non"]
+    assert third == [ROWS[2][0], '="+"', "", "0", "2024-01-02", ""]
     assert b"\r\n" in data  # one row per CRLF line (RFC 4180), quoted fields keep their own line break
 
 
