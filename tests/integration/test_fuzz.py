@@ -547,7 +547,7 @@ def served_problems(live: Live, world: World, every_page: bool = True) -> list[s
 
 
 def response_problems(response, hidden: list[str]) -> list[str]:
-    """A 5xx, a redirect off the site, a page that shows one of the `hidden` words."""
+    """A 5xx, a redirect off the site, a page or a file that shows one of the `hidden` words."""
     problems = []
     if response.status_code >= 500:
         problems.append(f"{response.status_code}")
@@ -555,10 +555,43 @@ def response_problems(response, hidden: list[str]) -> list[str]:
     if location and (urlsplit(location).netloc not in ("", "localhost") or location.startswith("//")
                      or "\\" in location):
         problems.append(f"redirects off the site to {location!r}")
-    text = html.unescape(response.get_data(as_text=True)).casefold()
+    text = shown_text(response).casefold()
     if leaked := [w for w in hidden if w.casefold() in text]:
         problems.append(f"page shows {leaked}")
     return problems
+
+
+def shown_text(response) -> str:
+    """What a page, a spreadsheet (read with openpyxl) or a PDF (pypdf) shows, as text."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    if response.mimetype == "application/pdf":
+        reader = pypdf.PdfReader(io.BytesIO(response.data))
+        return " ".join(page.extract_text() or "" for page in reader.pages)
+    return html.unescape(response.get_data(as_text=True))
+
+
+def hostile_query(values: dict[str, list[str]], organisations: list[str], keys=()):
+    """A query string of up to four parameters: the route's own names with real, hostile or random
+    values, other known names (`keys`), random names."""
+    key = st.sampled_from([*values, "organisation"]) | st.text(max_size=10)
+    if keys:
+        key = key | st.sampled_from(keys)
+
+    def pair(name):
+        value = st.sampled_from(values.get(name, organisations)) | st.sampled_from(
+            HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
+        return st.tuples(st.just(name), value)
+
+    return st.lists(key.flatmap(pair), max_size=4)
+
+
+def hidden_from(who: str, address: str) -> list[str]:
+    """What of LAV-01 `who` must not see at `address` (an administrator sees all; what one typed
+    may be quoted back in a message)."""
+    typed = unquote_plus(address).casefold()
+    return [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
 
 
 def kept_form_problems(live: Live, world: World) -> list[str]:
@@ -651,14 +684,6 @@ EXPORT_VALUES = {"annee": ["2024", "2025", "", "0", "99999"], "region": ["MontrÃ
                  "dialect": ["rfc4180", "excel"]}
 
 
-def export_text(response) -> str:
-    """What a file shows, as text (an XLSX read with openpyxl)."""
-    if response.mimetype.endswith("spreadsheetml.sheet"):
-        book = openpyxl.load_workbook(io.BytesIO(response.data))
-        return " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
-    return html.unescape(response.get_data(as_text=True))
-
-
 @pytest.mark.parametrize("who", ("admin", "membre", "anonyme"))
 def test_hostile_export_queries_never_break_or_leak(who, live, world):
     """Any query string on any export: below 500, never off the site, and nothing of LAV-01 for
@@ -671,28 +696,10 @@ def test_hostile_export_queries_never_break_or_leak(who, live, world):
     @given(data=st.data())
     def example(data):
         url = data.draw(st.sampled_from(EXPORT_URLS), label="export")
-        key = st.sampled_from([*EXPORT_VALUES, "organisation"]) | st.sampled_from(QUERY_KEYS) | st.text(max_size=10)
-
-        def pair(name):
-            value = st.sampled_from(EXPORT_VALUES.get(name, organizations)) | st.sampled_from(
-                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
-            return st.tuples(st.just(name), value)
-
-        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        query = data.draw(hostile_query(EXPORT_VALUES, organizations, QUERY_KEYS), label="query")
         address = f"{url}?{urlencode(query)}" if query else url
         note(f"{who}: GET {address}")
-        response = client.get(address)
-        typed = unquote_plus(address).casefold()
-        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
-        problems = []
-        if response.status_code >= 500:
-            problems.append(str(response.status_code))
-        location = response.headers.get("Location")
-        if location and urlsplit(location).netloc not in ("", "localhost"):
-            problems.append(f"redirects off the site to {location!r}")
-        text = export_text(response).casefold()
-        if leaked := [w for w in hidden if w.casefold() in text]:
-            problems.append(f"shows {leaked}")
+        problems = response_problems(client.get(address), hidden_from(who, address))
         assert not problems, f"{who}: GET {address}: {'; '.join(problems)}"
 
     example()
@@ -719,20 +726,10 @@ def test_hostile_dashboard_addresses_never_break_or_leak(who, live, world):
     def example(data):
         rule = data.draw(st.sampled_from(rules), label="dashboard")
         path = address(data, rule, world, hostile=data.draw(st.booleans(), label="hostile"))
-        key = st.sampled_from([*DASHBOARD_VALUES, "organisation"]) | st.text(max_size=10)
-
-        def pair(name):
-            value = st.sampled_from(DASHBOARD_VALUES.get(name, organisations)) | st.sampled_from(
-                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
-            return st.tuples(st.just(name), value)
-
-        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        query = data.draw(hostile_query(DASHBOARD_VALUES, organisations), label="query")
         url = f"{path}{'&' if '?' in path else '?'}{urlencode(query)}" if query else path
         note(f"{who}: GET {url}")
-        response = client.get(url)
-        typed = unquote_plus(url).casefold()
-        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
-        problems = response_problems(response, hidden)
+        problems = response_problems(client.get(url), hidden_from(who, url))
         assert not problems, f"{who}: GET {url}: {'; '.join(problems)}"
 
     example()
@@ -745,11 +742,6 @@ REPORT_VALUES = {"papier": ["letter", "a4", "A4", ""], "annee": ["2024", "2025",
 # Few examples: each one that is allowed makes a PDF (a second or so; a finalised profile is then
 # served from the cache).
 REPORT_FUZZ = settings(FUZZ, max_examples=8)
-
-
-def pdf_text(response) -> str:
-    reader = pypdf.PdfReader(io.BytesIO(response.data))
-    return " ".join(page.extract_text() or "" for page in reader.pages)
 
 
 @pytest.mark.parametrize("who", ("admin", "membre", "anonyme"))
@@ -767,29 +759,10 @@ def test_hostile_report_queries_never_break_or_leak(who, live, world):
         url = data.draw(st.sampled_from([f"/evaluations/{i}/profil.pdf" for i in ids] + ["/tableau-de-bord/rapport.pdf"])
                         | st.sampled_from(HOSTILE_IDS).map(lambda i: f"/evaluations/{quote(i, safe='')}/profil.pdf"),
                         label="report")
-        key = st.sampled_from([*REPORT_VALUES, "organisation"]) | st.sampled_from(QUERY_KEYS) | st.text(max_size=10)
-
-        def pair(name):
-            value = st.sampled_from(REPORT_VALUES.get(name, organizations)) | st.sampled_from(
-                HOSTILE_IDS + HOSTILE_TEXTS) | st.text(max_size=20)
-            return st.tuples(st.just(name), value)
-
-        query = data.draw(st.lists(key.flatmap(pair), max_size=4), label="query")
+        query = data.draw(hostile_query(REPORT_VALUES, organizations, QUERY_KEYS), label="query")
         address = f"{url}?{urlencode(query)}" if query else url
         note(f"{who}: GET {address}")
-        response = client.get(address)
-        typed = unquote_plus(address).casefold()
-        hidden = [w for w in HIDDEN if w.casefold() not in typed] if who != "admin" else []
-        problems = []
-        if response.status_code >= 500:
-            problems.append(str(response.status_code))
-        location = response.headers.get("Location")
-        if location and urlsplit(location).netloc not in ("", "localhost"):
-            problems.append(f"redirects off the site to {location!r}")
-        text = (pdf_text(response) if response.mimetype == "application/pdf"
-                else html.unescape(response.get_data(as_text=True))).casefold()
-        if leaked := [w for w in hidden if w.casefold() in text]:
-            problems.append(f"shows {leaked}")
+        problems = response_problems(client.get(address), hidden_from(who, address))
         assert not problems, f"{who}: GET {address}: {'; '.join(problems)}"
 
     example()
