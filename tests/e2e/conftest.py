@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pin_grid import create_app
 from pin_grid.context import current_grid, grid_catalog
@@ -65,6 +65,27 @@ def sign_in(page, url: str, email: str = "admin@cisss.example", password: str = 
     page.wait_for_url(lambda u: "/connexion" not in u)
 
 
+_RESPONSE = "e2e.response"
+
+
+class _ClosingRequestHandler(WSGIRequestHandler):
+    """Werkzeug's development server skips closing a response when the browser drops the
+    connection while the server drains the request (an open static file, then a ResourceWarning
+    that fails whichever test is running): the response is closed here instead."""
+
+    def connection_dropped(self, error, environ=None) -> None:
+        response = (environ or {}).get(_RESPONSE)
+        if hasattr(response, "close"):
+            response.close()
+
+
+def _keeping_response(app):
+    def wsgi(environ, start_response):
+        environ[_RESPONSE] = response = app(environ, start_response)
+        return response
+    return wsgi
+
+
 @pytest.fixture
 def live_app(tmp_path):
     """The app on a fresh SQLite file built by the real migrations, served in a thread.
@@ -75,7 +96,8 @@ def live_app(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "e2e"})
     with app.app_context():
         upgrade()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _keeping_response(app), threaded=True,
+                         request_handler=_ClosingRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
