@@ -26,7 +26,7 @@ from ..grid import GridCatalog
 from ..models import FINALIZED, Answer, Assessment, Organization, Territory, UserRegion, assessment_organization, \
     user_territory
 from .results import AssessmentResults, CohortMember, Comparison, ComparisonRow, cohort_statistics, compare_year, \
-    score_levels
+    cohort_reference, score_levels, standing_against
 from .territories import TerritorySummary
 
 COLLECTIVE = "collective"  # the territories' collective views: the cohort of DESIGN.md §4
@@ -34,17 +34,6 @@ PARTNER = "partner"  # the points of view of partner organisations (the values t
 PERSPECTIVES = (COLLECTIVE, PARTNER)
 # The levels the regional dashboard counts per statement: where regional support would help most.
 HARD_LEVELS = (scoring.NON_IMPLANTE, scoring.NE_SAIS_PAS)
-
-
-def _component_scores(results: AssessmentResults) -> dict[str, float | None]:
-    return {t.theme.id: t.score.score for t in results.components}
-
-
-def _reference(statistics: scoring.CohortStatistics, grids: GridCatalog) -> scoring.Reference:
-    """The reference of a year's symbols: its collective cohort, or the absolute bands when the
-    cohort is small (the comparison settings of the version in force, as everywhere)."""
-    settings = grids.current.comparison
-    return scoring.reference_for(statistics.size, settings.min_cohort, settings.absolute_bands)
 
 
 def _in_year(year: int) -> tuple:
@@ -126,8 +115,7 @@ def territory_dashboard(territory: TerritorySummary, grids: GridCatalog) -> Terr
         results = score_levels({a.item_id: a.level for a in own}, grids.of(version))
         if date.year not in statistics:
             statistics[date.year] = cohort_statistics(date.year, grids)
-        reference = _reference(statistics[date.year], grids)
-        standing = scoring.standing(_component_scores(results), statistics[date.year], reference)
+        standing, reference = standing_against(results, statistics[date.year], grids)
         history.append(PlacedAssessment(assessment_id, date, version, results, statistics[date.year], reference,
                                         standing))
     plan = []
@@ -211,7 +199,7 @@ def _partner_group(year: int, grids: GridCatalog) -> Group:
     """The latest finalised point of view of each organisation in each territory dated in
     `year`, placed against the year's collective cohort. Three statements."""
     statistics = cohort_statistics(year, grids)
-    reference = _reference(statistics, grids)
+    reference = cohort_reference(statistics, grids)
     conditions = (*_finalised(PARTNER), *_in_year(year))
     latest: dict[tuple[int, int], tuple] = {}
     for row in db.session.execute(
@@ -234,7 +222,7 @@ def _partner_group(year: int, grids: GridCatalog) -> Group:
         member = CohortMember(row.id, row.date, TerritorySummary(row.territory_id, row.code, row.name, row.region),
                               row.grid_version)
         results = score_levels(levels[row.id], grids.of(row.grid_version))
-        rows.append(ComparisonRow(member, results, scoring.standing(_component_scores(results), statistics, reference)))
+        rows.append(ComparisonRow(member, results, standing_against(results, statistics, grids)[0]))
         organisations[row.id] = (row.organisation_id, row.organisation)
     rows.sort(key=lambda r: (r.assessment.territory.name.casefold(), r.assessment.territory.code,
                              organisations[r.assessment.id][1].casefold()))

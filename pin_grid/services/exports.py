@@ -33,7 +33,8 @@ from ..text import without_accents
 from .audit import record_event
 from .dashboard import COLLECTIVE, PARTNER, PERSPECTIVES  # the filters' values, one for both
 from .errors import NotFound
-from .results import Comparison, ComparisonRow, cohort_statistics, compare_year, comparison_years, score_levels
+from .results import (Comparison, ComparisonRow, cohort_statistics, compare_year, comparison_years, score_levels,
+                      standing_against)
 from .territories import name_key
 
 COMPARISON, RESULTS, ANSWERS, EXCHANGE = "comparison", "results", "answers", "json"
@@ -343,14 +344,11 @@ def results_export(scope: ExportScope, filters: ExportFilters, grids: GridCatalo
         exports.Column(_("Symbole"), exports.CODE),
     ]
     statistics: dict[int, scoring.CohortStatistics] = {}
-    reference_settings = (current.comparison.min_cohort, current.comparison.absolute_bands)
 
     def standing(year: int, results) -> scoring.Standing:
         if year not in statistics:  # once per year: the cohort's scores are kept by the results service
             statistics[year] = cohort_statistics(year, grids)
-        reference = scoring.reference_for(statistics[year].size, *reference_settings)
-        scores = {t.theme.id: t.score.score for t in results.components}
-        return scoring.standing(scores, statistics[year], reference)
+        return standing_against(results, statistics[year], grids)[0]
 
     def rows():
         for assessment, answers in assessments_with_answers(scope, filters, details=False):

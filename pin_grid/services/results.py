@@ -232,13 +232,23 @@ def cohort_statistics(year: int, grids: GridCatalog) -> scoring.CohortStatistics
     return _scored_cohort(year, grids).statistics
 
 
+def cohort_reference(statistics: scoring.CohortStatistics, grids: GridCatalog) -> scoring.Reference:
+    """What a cohort's symbols are measured against: the cohort, or the absolute bands when it is
+    small (the comparison settings of the version in force)."""
+    return _reference(statistics.size, grids.current)
+
+
+def standing_against(results: AssessmentResults, statistics: scoring.CohortStatistics,
+                     grids: GridCatalog) -> tuple[scoring.Standing, scoring.Reference]:
+    """Symbols and profile of `results` against a cohort's statistics, and the reference used."""
+    reference = cohort_reference(statistics, grids)
+    return scoring.standing(_component_scores(results), statistics, reference), reference
+
+
 def standing_of(assessment: Assessment, results: AssessmentResults,
                 grids: GridCatalog) -> tuple[scoring.Standing, scoring.Reference]:
-    """An assessment's symbols and profile against the cohort of its year (the comparison
-    settings are those of the version in force)."""
-    statistics = cohort_statistics(assessment.date.year, grids)
-    reference = _reference(statistics.size, grids.current)
-    return scoring.standing(_component_scores(results), statistics, reference), reference
+    """An assessment's symbols and profile against the cohort of its year."""
+    return standing_against(results, cohort_statistics(assessment.date.year, grids), grids)
 
 
 # --- Yearly follow-up ---------------------------------------------------------------------
