@@ -63,6 +63,9 @@ class Config:
     PROXY_HOPS = _int("PROXY_HOPS", 0)
     # PDF profiles of finalised assessments kept per worker (pin_grid/reports/documents.py).
     REPORT_CACHE_BYTES = _int("REPORT_CACHE_BYTES", 32 * 1024 * 1024)
+    # Freeze what a worker keeps (the scored cohorts) out of the garbage collector's walks
+    # (pin_grid/memory.py).
+    FREEZE_KEPT_OBJECTS = True
 
 
 class TestConfig(Config):
@@ -71,3 +74,6 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     PIN_ENV = "development"
     SECRET_KEY = "test-secret"
+    # The suite makes and drops hundreds of apps in one process: an app frozen while alive
+    # would never be collected once dropped (an app holds reference cycles).
+    FREEZE_KEPT_OBJECTS = False

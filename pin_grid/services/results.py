@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from .. import scoring
+from .. import memory, scoring
 from ..extensions import db
 from ..grid import Grid, GridCatalog, Theme
 from ..models import FINALIZED, Answer, Assessment, Territory
@@ -211,6 +211,7 @@ def _scored_cohort(year: int, grids: GridCatalog, members: list[CohortMember] | 
         while len(_scored_cohorts) >= _KEPT_COHORTS:
             _scored_cohorts.pop(next(iter(_scored_cohorts)))
         _scored_cohorts[key] = scored
+        memory.settle()
     return scored
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
-from .. import access, limits, services
+from .. import access, limits, services, text
 from ..context import grid_catalog
 from . import allowed_if
 
@@ -64,6 +66,30 @@ def sorted_rows(rows: list[ShownRow], key: str, descending: bool) -> list[ShownR
     return sorted(present, key=value, reverse=descending) + absent
 
 
+_NONE = Markup('<span class="none">—</span>')
+
+
+def table_rows(rows: list[ShownRow], symbol_cells: dict, profile_cells: dict, components, language: str) -> Markup:
+    """The table's rows, written with plain string formatting from cells the template rendered
+    once (each symbol, each profile): through Jinja, 5,000 rows were most of the page's time."""
+    out = []
+    for shown in rows:
+        row, standing = shown.row, shown.row.standing
+        if shown.label:
+            name = escape(_("Territoire %(label)s", label=shown.label))
+        else:
+            territory = row.assessment.territory
+            name = f'<a href="{escape(shown.url)}">{escape(territory.name)}</a>' if shown.url else escape(territory.name)
+            name = f'{name} <span class="hint">{row.assessment.date.isoformat()}</span>'
+        cells = "".join(f'<td class="num">{symbol_cells[standing.symbols[theme.id]]}</td>' for theme in components)
+        ensemble = _NONE if standing.ensemble is None else text.one_decimal(standing.ensemble, language)
+        profile = standing.profile
+        out.append(f'<tr><th scope="row">{name}</th>{cells}'
+                   f'<td class="num">{symbol_cells[standing.ensemble_symbol]} <span class="score">{ensemble}</span></td>'
+                   f'<td>{profile_cells[(profile.letter, profile.subprofile) if profile else None]}</td></tr>\n')
+    return Markup("".join(out))
+
+
 @bp.get("/")
 @allowed_if(access.may_compare)
 def table():
@@ -90,4 +116,5 @@ def table():
         counts=services.profile_counts([shown.row for shown in rows]),
         sort_key=key,
         descending=descending,
+        table_rows=table_rows,
     )

@@ -254,3 +254,31 @@ def test_the_kept_scores_of_a_cohort_follow_every_finalisation_revision_and_impo
     services.save_answers(revision, {i: services.AnswerData(level="partiel") for i in grid.items})
     services.finalize(revision, grid)
     assert check()["K0"]["ensemble"]["score"] == 50
+
+
+def test_a_kept_cohort_is_frozen_out_of_the_collector_and_still_freed_once_dropped(app, grid, grids, tmp_path):
+    """A worker freezes the scored cohorts it keeps (pin_grid/memory.py) so that the garbage
+    collector stops walking them inside every large request. Frozen objects are freed only by
+    their reference count: a scored cohort must hold no reference cycle, or each one dropped
+    would stay in memory for the worker's whole life."""
+    import gc
+    import weakref
+
+    from pin_grid import services
+    from pin_grid.services import results
+
+    rng = random.Random(8)
+    _import(app, tmp_path, [_assessment(grid, f"F{n}", "2024-03-01", _random_levels(grid, rng, 0.5)) for n in range(6)])
+    unfrozen = _run(app, "compare", "--year", "2024", "--json").output
+    results._scored_cohorts.clear()
+    app.config["FREEZE_KEPT_OBJECTS"] = True
+    try:
+        assert _run(app, "compare", "--year", "2024", "--json").output == unfrozen
+        assert gc.get_freeze_count() > 0
+        kept = weakref.ref(services.results._scored_cohort(2024, grids))
+        member_results = weakref.ref(next(iter(kept().results.values())))
+        results._scored_cohorts.clear()  # as when a ninth cohort pushes the oldest out
+        assert kept() is None and member_results() is None
+    finally:
+        app.config["FREEZE_KEPT_OBJECTS"] = False
+        gc.unfreeze()
