@@ -8,7 +8,7 @@ from flask_babel.speaklater import LazyString
 
 from . import access, cli, limits, reports, security, text
 from .config import INSTANCE, ROOT, Config
-from .context import current_grid, current_locale, page_grid
+from .context import current_grid, current_locale, page_grid, translations
 from .extensions import babel, csrf, db, migrate
 from .forms import ROLE_LABELS
 from .grid import GridError, load_catalog
@@ -74,6 +74,14 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    # The templates' _() and ngettext() through the catalogue looked up once per language.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def _init_templates(app: Flask) -> None:
