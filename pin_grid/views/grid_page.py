@@ -58,6 +58,11 @@ def _errors(item_id: str, field: str, messages) -> Markup:
                            for m in messages or () if not isinstance(m, dict))
 
 
+_FIELDS = ("level", "comment", "action", "action_owner", "action_due", "target")
+_TYPED = ("comment", "action", "action_owner", "action_due")
+_NO_ERRORS = {**{f"{field}_errors": "" for field in _FIELDS}, **{f"{field}_class": "" for field in _FIELDS}}
+
+
 def statements_markup(grid: Grid, statements: dict[str, StatementFields], carried: set[str],
                       conflicts: dict) -> dict[str, Markup]:
     """The markup of each statement of the page, as typed or stored, with its errors."""
@@ -80,10 +85,13 @@ def statements_markup(grid: Grid, statements: dict[str, StatementFields], carrie
             "priority_checked": " checked" if s.priority else "",
             "base": escape(s.base),
         }
-        for field in ("level", "comment", "action", "action_owner", "action_due", "target"):
-            values[f"{field}_errors"] = _errors(item_id, field, e.get(field))
-            values[f"{field}_class"] = " invalid" if e.get(field) else ""
-            if field not in ("level", "target"):  # those two are chosen, not typed: their markup is ready
-                values[field] = escape(getattr(s, field))
+        if e:
+            for field in _FIELDS:
+                values[f"{field}_errors"] = _errors(item_id, field, e.get(field))
+                values[f"{field}_class"] = " invalid" if e.get(field) else ""
+        else:
+            values.update(_NO_ERRORS)
+        for field in _TYPED:  # the level and the target are chosen, not typed: their markup is ready
+            values[field] = escape(getattr(s, field))
         shown[item_id] = Markup(part.markup.format_map(values))
     return shown
