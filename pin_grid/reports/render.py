@@ -13,6 +13,8 @@ import contextlib
 import ctypes
 import functools
 import gc
+import importlib
+import math
 import re
 import shutil
 import threading
@@ -116,6 +118,7 @@ def _engine():
     except OSError as exc:  # a library that loads but lacks a symbol WeasyPrint needs (too old)
         raise ReportsUnavailable(f"PDF reports are unavailable: {exc}") from exc
     _keep_page_references(pydyf.PDF)
+    _svg_text_in_one_run()
     return Engine(weasyprint, FontConfiguration, _lean_html(weasyprint))
 
 
@@ -150,6 +153,85 @@ def _lean_html(weasyprint) -> type:
     return ReportHTML
 
 
+_PER_LETTER = frozenset({"dx", "dy", "rotate", "textLength", "lengthAdjust", "letter-spacing", "dominant-baseline",
+                         "alignment-baseline", "display-anchor"})
+
+
+def _svg_text_in_one_run() -> None:
+    """WeasyPrint lays out and draws each letter of an SVG `<text>` apart: the letters of the
+    charts were a third of a profile's lines and most of what its charts cost (a heat map of
+    100 territories writes 4,000 of them). A text with one position and nothing set per letter
+    (every text matplotlib writes) is set here as one run, as WeasyPrint sets the text of a
+    page (kerning included); any other text, or a WeasyPrint without these functions, is left
+    to WeasyPrint's own way."""
+    try:
+        from weasyprint import svg as svg_package
+        from weasyprint.css.properties import INITIAL_VALUES
+        from weasyprint.draw.text import draw_first_line
+        from weasyprint.matrix import Matrix
+        from weasyprint.svg.bounding_box import extend_bounding_box
+        from weasyprint.svg.utils import size
+        from weasyprint.text.line_break import split_first_line
+        letters = importlib.import_module("weasyprint.svg.text")
+        by_letter, TextBox, Style = letters.text, letters.TextBox, letters.Style
+    except (ImportError, AttributeError):
+        return
+    if svg_package.TAGS.get("text") is not by_letter or getattr(svg_package, "text", None) is not by_letter:
+        return  # another WeasyPrint, or done already
+
+    def one_run(svg, node, font_size):
+        """The run's layout and place, or None when the text is not that simple."""
+        attributes = node.attrib
+        x, y = attributes.get("x"), attributes.get("y")
+        if (node.tag != "text" or not node.text or _PER_LETTER & attributes.keys() or any(True for _ in node)
+                or any(len(v.replace(",", " ").split()) != 1 for v in (x, y) if v is not None)):
+            return None
+        style = Style()
+        style.update(INITIAL_VALUES)
+        style.font_config = svg.font_config
+        style["font_family"] = [font.strip("\"'") for font in node.get("font-family", "sans-serif").split(",")]
+        style["font_style"] = node.get("font-style", "normal")
+        weight = node.get("font-weight", 400)
+        weight = {"normal": 400, "bold": 700}.get(weight, weight)
+        style["font_weight"] = int(weight) if str(weight).isdigit() else 400
+        style["font_size"] = font_size
+        if node.get("direction") in ("ltr", "rtl"):
+            style["direction"] = node.get("direction")
+        layout, _, _, width, height, baseline = split_first_line(node.text, style, svg.context, math.inf, 0)
+        x = svg.cursor_position[0] if x is None else size(x, font_size, svg.inner_width)
+        y = svg.cursor_position[1] if y is None else size(y, font_size, svg.inner_height)
+        return style, layout, x, y, width, height, baseline
+
+    def text(svg, node, font_size):
+        try:
+            run = one_run(svg, node, font_size)
+        except Exception:  # noqa: BLE001 — WeasyPrint's own way, which says what is wrong
+            run = None
+        if run is None:
+            return by_letter(svg, node, font_size)
+        style, layout, x, y, width, height, baseline = run
+        svg.cursor_position, svg.cursor_d_position = (x + width, y), [0, 0]
+        node.text_bounding_box = extend_bounding_box(
+            node.text_bounding_box, ((x, y - baseline), (x + width, y - baseline + height)))
+        svg.stream.push_state()
+        fill, stroke = svg.set_graphical_state(node, font_size)
+        svg.stream.begin_text()
+        layout.reactivate(style)
+        svg.fill_stroke(fill, stroke, text=True)
+        box = TextBox(layout, style)
+        box.baseline = baseline
+        draw_first_line(svg.stream, box, "none", "none", Matrix(a=1, d=-1, e=x, f=y))
+        svg.stream.end_text()
+        svg.stream.pop_state()
+
+    # draw_node finds the handler of <text> (and of <tspan>, <textPath>, <a>) in TAGS, and tells
+    # the nodes of text by comparing their handler with the module's `text`: all are replaced.
+    for tag, handler in list(svg_package.TAGS.items()):
+        if handler is by_letter:
+            svg_package.TAGS[tag] = text
+    svg_package.text = text
+
+
 @contextlib.contextmanager
 def _collector_paused():
     """The cyclic garbage collector paused while WeasyPrint lays out and writes a document: it
@@ -163,6 +245,24 @@ def _collector_paused():
     finally:
         if paused:
             gc.enable()
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's `malloc_trim`, or None with another C library."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _give_memory_back() -> None:
+    """Hand the memory a document used back to the system: the C allocator kept some 5 MB of what a
+    profile's layout had freed, and a worker's RSS stood that much higher after its first profile
+    (about a millisecond a document)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _keep_page_references(pdf_class) -> None:
@@ -254,6 +354,7 @@ def write_pdf(html: str, *, paper: str, page_label: str) -> bytes:
             stylesheets=[base, page], font_config=_resources.fonts)
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
         del document  # freed before the collector runs again, which then has little to walk
+    _give_memory_back()
     return pdf
 
 

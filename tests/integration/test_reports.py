@@ -239,8 +239,11 @@ def test_the_profile_is_a_tagged_pdf_with_its_metadata_and_the_shipped_fonts(doc
     assert all(fonts.values()), f"fonts not embedded: {fonts}"
     shipped = ("Atkinson-Hyperlegible-Next", "PIN-Arrows", "PIN-Triangles")
     assert all(any(s in name for s in shipped) for name in fonts), f"a font the app does not ship: {fonts}"
-    # The charts have a text alternative (their summary), and their own text is text.
-    assert "Le territoire par rapport à la cohorte de l'année" in documents["profile"].text()
+    # The charts have a text alternative (their summary), and their own text is text: the legend
+    # and the axis' title of the chart against the cohort are found as words.
+    text = documents["profile"].text()
+    assert "Le territoire par rapport à la cohorte de l'année" in text
+    assert "Ce territoire" in text and "Moyenne de la cohorte" in text and "Score (0 à 100)" in text
 
 
 def test_no_page_is_blank(documents, tmp_path):

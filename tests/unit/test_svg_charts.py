@@ -112,6 +112,44 @@ def test_the_heat_map_writes_each_score_in_its_cell(drawn):
     assert 'fill: #ffffff' in drawn["heatmap"] and 'fill: #1f2328' in drawn["heatmap"]
 
 
+LONG_ROWS = ChartData(
+    "heatmap", "heatmap", "Score de chaque thème", "résumé",
+    ("A · Approche écosystémique", "Ensemble des cinq composantes"),
+    (Series("La Haute-Côte-Nord–Manicouagan, point de vue d'un partenaire", (100.0, 62.5), "#0b4f8a"),
+     Series("Verdun", (12.5, None), "#0b4f8a")), TABLE, y_range=(0, 100))
+
+
+def _extents(svg: str):
+    """Each text of the SVG with the box it covers (points), as drawn from its start."""
+    root = ET.fromstring(svg)
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    for node in root.iter(f"{SVG}text"):
+        words = "".join(node.itertext())
+        size = float(re.search(r"font-size: ([\d.]+)px", node.get("style")).group(1))
+        assert "text-anchor: middle" not in node.get("style") and "text-anchor: end" not in node.get("style")
+        length = svg_charts._text_size(words, size)[0]
+        transform = node.get("transform", "")
+        if transform.startswith("rotate(-90"):  # the value axis' title, read upwards around its centre
+            cx, cy = (float(v) for v in transform[len("rotate(-90 "):-1].split())
+            yield words, (cx - size, cy - length / 2, cx, cy + length / 2), (width, height)
+            continue
+        if transform.startswith("translate("):
+            x, y = (float(v) for v in transform[len("translate("):-1].split())
+        else:
+            x, y = float(node.get("x")), float(node.get("y"))
+        yield words, (x, y - 0.8 * size, x + length, y + 0.25 * size), (width, height)
+
+
+@pytest.mark.parametrize("name", [*CHARTS, "long rows"])
+def test_no_label_falls_off_the_chart(drawn, name):
+    """The axes are placed from the size of their labels: every tick label, title, legend entry and
+    number written on a bar or in a cell is inside the picture, whole."""
+    svg = drawn[name] if name in drawn else svg_charts.chart_svg(LONG_ROWS)
+    for words, (left, top, right, bottom), (width, height) in _extents(svg):
+        assert -0.5 <= left and right <= width + 0.5, (name, words, left, right, width)
+        assert -0.5 <= top and bottom <= height + 0.5, (name, words, top, bottom, height)
+
+
 def test_numbers_on_an_axis_are_written_in_the_language(drawn):
     chart = ChartData("x", "lines", "t", "s", ("a", "b"), (Series("s", (0.25, 1.75), "#000000"),), TABLE,
                       y_range=(0, 2))
