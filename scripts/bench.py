@@ -664,26 +664,22 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
-    """gunicorn, 2 workers, on `size`'s database: the load generator's ceiling, the grid GET,
-    statement saves, and the workers' memory. The server is stopped whatever happens."""
-    if not size.draft_id:
-        raise RuntimeError(f"no draft to measure: {size.draft_error}")
+@contextmanager
+def serving(url: str, log_path: Path, workers: int = 2, timeout: int | None = None):
+    """gunicorn (`workers` sync workers, PIN_ENV=production) serving the database at `url` on a
+    free port of 127.0.0.1: (port, master pid) once every worker answers. Stopped whatever
+    happens; its output goes to `log_path`."""
     port = free_port()
     executable = ROOT / ".venv" / "bin" / "gunicorn"
     if not executable.exists():
         executable = Path(sys.executable).parent / "gunicorn"
-    env = {**os.environ, "DATABASE_URL": size.url, "SECRET_KEY": secrets.token_hex(32), "PIN_ENV": "production"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "PIN_ENV": "production"}
     env.pop("FLASK_DEBUG", None)
     env.pop("SQLALCHEMY_DATABASE_URI", None)
-    log_path = tmp / "gunicorn.log"
-    requests = 300 if quick else 2000
-    connections = 4
-    result: dict = {"workers": 2, "connections": connections, "size": size.territories, "loads": [], "rss": []}
+    command = [str(executable), "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--timeout", str(timeout)] if timeout else []
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(executable), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([*command, "app:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         browser = Browser(port)
         deadline = time.monotonic() + 30
@@ -691,14 +687,34 @@ def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
             if server.poll() is not None:
                 raise RuntimeError(f"gunicorn stopped (exit {server.returncode}): {log_path.read_text()[-1000:]}")
             try:
-                if browser.request("GET", "/static/app.css")[0] == 200 and len(worker_pids(server.pid)) == 2:
+                if browser.request("GET", "/static/app.css")[0] == 200 and len(worker_pids(server.pid)) == workers:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer in 30 s: {log_path.read_text()[-1000:]}")
             time.sleep(0.2)
+        yield port, server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
+
+def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
+    """gunicorn, 2 workers, on `size`'s database: the load generator's ceiling, the grid GET,
+    statement saves, and the workers' memory. The server is stopped whatever happens."""
+    if not size.draft_id:
+        raise RuntimeError(f"no draft to measure: {size.draft_error}")
+    log_path = tmp / "gunicorn.log"
+    requests = 300 if quick else 2000
+    connections = 4
+    result: dict = {"workers": 2, "connections": connections, "size": size.territories, "loads": [], "rss": []}
+    with serving(size.url, log_path) as (port, master):
+        browser = Browser(port)
         # Signed in through the server, as a browser is.
         status, _, page = browser.request("GET", "/connexion")
         token = FormInputs(page).values["csrf_token"]
@@ -714,7 +730,7 @@ def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
         items = [name[:-len("-base")] for name in values if name.endswith("-base")]
         chains = items[2:2 + connections]  # not the two statements the in-process bench saved
 
-        workers = worker_pids(server.pid)
+        workers = worker_pids(master)
 
         def timed_drive(*args) -> Load:
             cpu = cpu_seconds(workers)
@@ -735,7 +751,7 @@ def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
         saves = timed_drive("statement saves", [save_step(size.draft_id, item, values, cookie) for item in chains],
                             requests, 120)
         after = {pid: rss_mb(pid) for pid in workers}
-        result["restarted_workers"] = sorted(set(worker_pids(server.pid)) ^ set(workers))
+        result["restarted_workers"] = sorted(set(worker_pids(master)) ^ set(workers))
         for load in (ceiling, grid, saves):
             goals = goals_for(f"gunicorn {load.name}", None)
             goal, met, verdicts = check(goals, {"req_per_s": load.per_second, "errors": load.errors})
@@ -753,13 +769,6 @@ def gunicorn_bench(size: Size, quick: bool, tmp: Path) -> dict:
             result["rss"].append({"pid": pid, "before_mb": b and round(b, 1), "after_mb": a and round(a, 1),
                                   "growth_mb": None if growth is None else round(growth, 1),
                                   "goal": goal, "met": met, "verdicts": verdicts})
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     return result
 
 
