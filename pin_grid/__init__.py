@@ -9,7 +9,7 @@ from flask_babel.speaklater import LazyString
 from . import access, cli, limits, reports, security, text
 from .config import INSTANCE, ROOT, Config
 from .context import current_grid, current_locale, page_grid, translations
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db
 from .forms import ROLE_LABELS
 from .grid import GridError, load_catalog
 from .views import admin, assessments, auth, comparison, errors, journal, main
@@ -71,7 +71,6 @@ def _select_locale() -> str:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     # The templates' _() and ngettext() through the catalogue looked up once per language.

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from . import accounts, backups, demo as demo_data, exchange, limits, reports, services
 from .context import current_locale, grid_catalog
+from .extensions import bind_migrations
 from .grid import GridError, load_catalog, load_grid
 from .models import ROLES
 from .services import SYSTEM
@@ -410,7 +411,32 @@ def restore(path: str) -> None:
     click.echo(_("Restauré : %(counts)s.", counts=", ".join(f"{t} {n}" for t, n in counts.items() if n)))
 
 
+class MigrationCommands(click.Group):
+    """`flask db …`: Flask-Migrate's commands, bound to the app only when one is asked for (see
+    extensions.bind_migrations)."""
+
+    @staticmethod
+    def _commands(ctx: click.Context) -> click.Group:
+        bind_migrations(ctx.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The real group's options (--directory, -x) and callback, which puts them in `g`.
+        commands = self._commands(ctx)
+        self.params, self.callback = commands.params, commands.callback
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands(ctx).list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._commands(ctx).get_command(ctx, name)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(MigrationCommands("db", help="Database migrations (Flask-Migrate)."))
     app.cli.add_command(users_cli)
     app.cli.add_command(backup)
     app.cli.add_command(restore)

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-import xlsxwriter
 
 from .text import one_decimal
 
@@ -244,6 +243,8 @@ def write_xlsx(target: str | IO[bytes], sheets: Sequence[Sheet],
                about: Callable[[dict[str, int]], Sheet] | None = None) -> dict[str, int]:
     """Write the workbook: one sheet per table, then the sheet `about(rows written per sheet
     title)` returns. Return the rows written per sheet title."""
+    import xlsxwriter  # here: the workbook writer is needed by exports only, not by every worker's start
+
     workbook = xlsxwriter.Workbook(target, {
         "constant_memory": True,  # each row is flushed to a temporary file once written
         # Texts stay texts: a comment « =HYPERLINK(…) » or « 2025-01-01 » is never turned into a formula or a link.

@@ -1,11 +1,13 @@
 """Flask extension objects, created here without an app (bound in create_app)."""
+from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .config import ROOT
 
 # Named constraints, so that later migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -22,7 +24,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+
+
+def bind_migrations(app: Flask) -> None:
+    """Flask-Migrate bound to `app`, as `flask db …` and flask_migrate's upgrade() need it.
+
+    Done on demand (the `db` command group, tests, scripts), never at start-up: Flask-Migrate
+    brings Alembic and Mako, 11 MB that a web worker, which never migrates, would carry.
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

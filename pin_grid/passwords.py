@@ -28,8 +28,6 @@ import re
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from zxcvbn import matching, scoring, time_estimates
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from .text import without_accents
 
@@ -103,13 +101,24 @@ def french_passwords() -> dict[str, int]:
 @functools.cache
 def _common_words() -> frozenset[str]:
     """Every entry of the English lists and of the French list, lowercase and accent-stripped."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # see _zxcvbn()
+
     english = (word for name in ENGLISH_LISTS for word in FREQUENCY_LISTS[name])  # plain ASCII already
     return frozenset(english) | frozenset(french_passwords())
+
+
+def _zxcvbn():
+    """zxcvbn's modules, imported when a password is first checked: with its lists they weigh
+    12 MB that a web worker only needs when someone chooses a password."""
+    from zxcvbn import matching, scoring, time_estimates
+
+    return matching, scoring, time_estimates
 
 
 @functools.cache
 def _dictionaries() -> dict[str, dict[str, int]]:
     """zxcvbn's ranked dictionaries plus the French one. A copy: zxcvbn's own global is left alone."""
+    matching, _scoring, _estimates = _zxcvbn()
     dictionaries = {name: ranked for name, ranked in matching.RANKED_DICTIONARIES.items() if name != "user_inputs"}
     dictionaries["french"] = french_passwords()
     return dictionaries
@@ -118,6 +127,7 @@ def _dictionaries() -> dict[str, dict[str, int]]:
 def guess_score(password: str, user_inputs: tuple[str, ...] | list[str] = ()) -> int:
     """zxcvbn's score, 0 (guessed at once) to 4, with the French list; only the first
     ZXCVBN_MAX_LENGTH characters are scored (zxcvbn() itself refuses more than 72)."""
+    matching, scoring, time_estimates = _zxcvbn()
     password = password[:ZXCVBN_MAX_LENGTH]
     dictionaries = {**_dictionaries(),
                     "user_inputs": matching.build_ranked_dict([str(i).lower() for i in user_inputs if i])}
@@ -128,6 +138,7 @@ def guess_score(password: str, user_inputs: tuple[str, ...] | list[str] = ()) ->
 
 def _matches(password: str, dictionaries: dict[str, dict[str, int]]) -> list[dict]:
     """zxcvbn's omnimatch with our dictionaries, its l33t matching bounded (see L33T_MAX_LENGTH)."""
+    matching, _scoring, _estimates = _zxcvbn()
     matches = _repeat_matches(password, dictionaries)
     for matcher in (matching.dictionary_match, matching.reverse_dictionary_match, matching.spatial_match,
                     matching.sequence_match, matching.regex_match, matching.date_match):
@@ -145,6 +156,7 @@ _GREEDY, _LAZY, _LAZY_ANCHORED = re.compile(r"(.+)\1+"), re.compile(r"(.+?)\1+")
 def _repeat_matches(password: str, dictionaries: dict[str, dict[str, int]]) -> list[dict]:
     """zxcvbn's repeat_match (« abcabcabc »), its repeated part scored by `_matches` too: zxcvbn's
     own calls its unbounded omnimatch there, without the French list."""
+    _matching, scoring, _estimates = _zxcvbn()
     matches, last = [], 0
     while last < len(password):
         greedy, lazy = _GREEDY.search(password, pos=last), _LAZY.search(password, pos=last)

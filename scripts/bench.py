@@ -90,7 +90,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 
 from pin_grid import accounts, create_app, services  # noqa: E402
 from pin_grid.context import current_grid, grid_catalog  # noqa: E402
-from pin_grid.extensions import db  # noqa: E402
+from pin_grid.extensions import bind_migrations, db  # noqa: E402
 from pin_grid.models import FINALIZED, Assessment, Territory  # noqa: E402
 
 EMAIL = "bench@cisss.example"
@@ -245,6 +245,7 @@ def migrated(tmp: Path) -> Path:
     """An empty database at the schema's head, made once (Alembic's log kept out of the report)."""
     path = tmp / "migrated.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "PIN_ENV": "development", "SECRET_KEY": "bench"})
+    bind_migrations(app)
     with app.app_context(), redirect_stderr(io.StringIO()):
         upgrade()
         db.engine.dispose()

@@ -49,7 +49,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 import bench  # noqa: E402  (its gunicorn helpers: free_port, Browser, FormInputs, drive, worker_pids, rss_mb)
 from pin_grid import accounts, create_app, reports  # noqa: E402
-from pin_grid.extensions import db  # noqa: E402
+from pin_grid.extensions import bind_migrations, db  # noqa: E402
 from pin_grid.models import FINALIZED, Assessment  # noqa: E402
 from pin_grid.reports import render  # noqa: E402
 
@@ -88,6 +88,7 @@ def _demo_database(tmp: Path, territories: int) -> str:
     path = tmp / f"reports-{territories}-{len(list(tmp.glob('reports-*.sqlite')))}.sqlite"
     url = f"sqlite:///{path}"
     app = _app(url)
+    bind_migrations(app)
     with app.app_context(), redirect_stderr(io.StringIO()):
         upgrade()
         result = app.test_cli_runner().invoke(args=["demo", "--territories", str(territories), "--years", "2"])

@@ -20,7 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pin_grid import create_app
 from pin_grid.context import current_grid, grid_catalog
-from pin_grid.extensions import db
+from pin_grid.extensions import bind_migrations, db
 
 from ..conftest import ROOT, unavailable
 
@@ -94,6 +94,7 @@ def live_app(tmp_path):
     """
     path = tmp_path / "pin_grid.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "e2e"})
+    bind_migrations(app)
     with app.app_context():
         upgrade()
     server = make_server("127.0.0.1", 0, _keeping_response(app), threaded=True,

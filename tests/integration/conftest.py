@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 
 from pin_grid import create_app
 from pin_grid.config import TestConfig
-from pin_grid.extensions import db
+from pin_grid.extensions import bind_migrations, db
 
 from ..conftest import unavailable
 
@@ -35,6 +35,7 @@ def make_app(url: str, **config):
 
 def migrate_to_head(url: str) -> None:
     app = make_app(url)
+    bind_migrations(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

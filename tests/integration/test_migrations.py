@@ -3,10 +3,16 @@ import warnings
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from pin_grid.extensions import db
+from pin_grid.extensions import bind_migrations, db
+
+
+@pytest.fixture(autouse=True)
+def _migrations(app):
+    bind_migrations(app)
 
 
 def _differences():
