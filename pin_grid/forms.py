@@ -340,6 +340,17 @@ class StatementFields:
                    answer.action_due.isoformat() if answer.action_due else "", answer.target or "",
                    base=answer.fingerprint())
 
+    def sent_as_shown(self, formdata, prefix: str) -> bool:
+        """Whether `formdata` sends this statement exactly as shown from the stored answer (the
+        same base, every field as rendered, nothing to confirm): a page save has nothing to read
+        or check in it. Any doubt (a second value, a checkbox sent otherwise than « y ») says no."""
+        for name in ("level", "comment", "action", "action_owner", "action_due", "target", "base"):
+            shown, sent = getattr(self, name), formdata.getlist(f"{prefix}-{name}")
+            if sent != [shown] and (shown or sent):
+                return False
+        return (formdata.getlist(f"{prefix}-priority") == (["y"] if self.priority else [])
+                and not formdata.getlist(f"{prefix}-confirm"))
+
     @classmethod
     def typed(cls, statement: Form) -> StatementFields:
         """A statement's sub-form after a submission: the text as typed, even where it is invalid."""

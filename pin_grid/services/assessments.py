@@ -3,6 +3,7 @@ finalised, corrected by a revision; deleted only while it is a draft started by 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -10,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -42,11 +43,26 @@ class AnswerData:
 
     def fingerprint(self) -> str:
         """Short digest of the answer as the person saw it, to detect changes made meanwhile."""
-        fields = self.__dict__  # its fields (asdict, but faster)
-        if fields["target"] is None:  # as before targets existed: a page open across an upgrade still saves
-            fields = {name: value for name, value in fields.items() if name != "target"}
-        raw = json.dumps(fields, default=str, sort_keys=True)
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        return _fingerprint(self)
+
+    @classmethod
+    def of_row(cls, row) -> AnswerData:
+        """An answer read as a plain row of ANSWER_COLUMNS (item id and carried-over flag first)."""
+        return cls(row[2], row[3] or "", bool(row[4]), row[5] or "", row[6] or "", row[7], row[8])
+
+
+@functools.lru_cache(maxsize=4096)  # the same answers are shown and saved again and again; frozen, so hashable
+def _fingerprint(answer: AnswerData) -> str:
+    fields = answer.__dict__  # its fields (asdict, but faster)
+    if fields["target"] is None:  # as before targets existed: a page open across an upgrade still saves
+        fields = {name: value for name, value in fields.items() if name != "target"}
+    raw = json.dumps(fields, default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+# An answer as a plain row, in AnswerData's order after the item and its carried-over flag.
+ANSWER_COLUMNS = (Answer.item_id, Answer.carried_over, Answer.level, Answer.comment, Answer.priority, Answer.action,
+                  Answer.action_owner, Answer.action_due, Answer.target)
 
 
 @dataclass(frozen=True)
@@ -340,6 +356,35 @@ def save_answers(
         return result
 
     return retrying(operation)
+
+
+@dataclass
+class StoredAnswers:
+    """A draft's answers as the grid page shows them: each stored answer, and the carried-over
+    ones not yet confirmed, in grid order."""
+
+    answers: dict[str, AnswerData]
+    to_confirm: list[str]
+
+
+def stored_answers(assessment: Assessment, grid: Grid) -> StoredAnswers:
+    """Read as plain rows in one statement (the grid page needs no Answer objects), or from the
+    answers already loaded with the assessment."""
+    if "answers" in inspect(assessment).dict:
+        rows = [(a.item_id, a.carried_over, a.level, a.comment, a.priority, a.action, a.action_owner, a.action_due,
+                 a.target) for a in assessment.answers]
+    else:
+        rows = db.session.execute(select(*ANSWER_COLUMNS).where(Answer.assessment_id == assessment.id)).all()
+    carried = {row[0] for row in rows if row[1]}
+    return StoredAnswers({row[0]: AnswerData.of_row(row) for row in rows},
+                         [item_id for item_id in grid.items if item_id in carried])
+
+
+def participant_count(assessment: Assessment) -> int:
+    """How many took part, counted by the database unless the participants are loaded already."""
+    if "participants" in inspect(assessment).dict:
+        return len(assessment.participants)
+    return db.session.scalar(select(func.count()).where(Participant.assessment_id == assessment.id))
 
 
 def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:

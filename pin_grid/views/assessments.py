@@ -114,10 +114,10 @@ def details(assessment):
     return _details_page(form, assessment)
 
 
-def _stored_statements(assessment) -> dict[str, StatementFields]:
+def _stored_statements(stored: services.StoredAnswers, grid) -> dict[str, StatementFields]:
     """Each statement as stored, with the version it is read at."""
-    stored = assessment.answers_by_item
-    return {item_id: StatementFields.stored(AnswerData.of(stored.get(item_id))) for item_id in grid_of(assessment).items}
+    unanswered = AnswerData()
+    return {item_id: StatementFields.stored(stored.answers.get(item_id, unanswered)) for item_id in grid.items}
 
 
 def _over_stored(recovered: MultiDict, stored: dict[str, StatementFields]) -> MultiDict:
@@ -134,15 +134,18 @@ def _over_stored(recovered: MultiDict, stored: dict[str, StatementFields]) -> Mu
     return merged
 
 
-def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200, expired=False, unknown_items=(),
-               conflicts=(), problem=None, problem_items=()):
+def _grid_page(assessment, statements: dict[str, StatementFields], *, to_confirm: list[str] | None = None, status=200,
+               expired=False, unknown_items=(), conflicts=(), problem=None, problem_items=()):
+    """`to_confirm`: the carried-over answers not yet confirmed, when already read."""
     grid = grid_of(assessment)
     unanswered = [item_id for item_id in grid.items if not statements[item_id].level]
-    to_confirm = services.unconfirmed_items(assessment, grid)
+    if to_confirm is None:
+        to_confirm = services.stored_answers(assessment, grid).to_confirm
     conflicts, carried = {c.item_id: c for c in conflicts}, set(to_confirm)
     return render_template(
         "grid_form.html",
         assessment=assessment,
+        participants=services.participant_count(assessment),
         shown=grid_page.statements_markup(grid, statements, carried, conflicts),
         expired=expired,
         invalid=[item_id for item_id in grid.items if statements[item_id].errors],
@@ -162,14 +165,15 @@ def _grid_page(assessment, statements: dict[str, StatementFields], *, status=200
 @bp.get("/<int:assessment_id>/grille")
 @draft_view()
 def grid(assessment):
-    statements = _stored_statements(assessment)
+    grid = grid_of(assessment)
+    stored = services.stored_answers(assessment, grid)
+    statements = _stored_statements(stored, grid)
     recovered = pending_formdata(request.path)
     if recovered is not None:  # rare: only then is a form built, to read what was typed
-        grid = grid_of(assessment)
         form = grid_form_class(grid)(formdata=_over_stored(recovered, statements))
         statements = typed_statements(form, grid)
         flash(_restored_message(), "info")
-    return _grid_page(assessment, statements)
+    return _grid_page(assessment, statements, to_confirm=stored.to_confirm)
 
 
 @bp.post("/<int:assessment_id>/grille")
@@ -180,21 +184,31 @@ def save_grid(assessment):
     typed is dropped on an error."""
     grid = grid_of(assessment)
     assessment_id = assessment.id  # read now: after the save's commit, reading it would read it again
-    form = grid_form_class(grid)()
+    stored = services.stored_answers(assessment, grid)  # loaded with the assessment, under its lock
+    statements = _stored_statements(stored, grid)
+    # Only the statements sent otherwise than shown are read and checked: the page sends all 24,
+    # and the others were saved as people went.
+    Statement = grid_form_class(grid).Statement
+    sent = {item_id: Statement(request.form, prefix=item_id) for item_id in grid.items
+            if not statements[item_id].sent_as_shown(request.form, item_id)}
     unknown_items = sorted({m.group(1) for key in request.form if (m := _ITEM_FIELD.match(key))} - set(grid.items))
-    valid = form.validate()
-    if "csrf_token" in form.errors:
-        return _grid_page(assessment, typed_statements(form, grid), status=400, expired=True)
+    valid = all([statement.validate() for statement in sent.values()])  # each one, for its messages
+    statements.update({item_id: StatementFields.typed(statement) for item_id, statement in sent.items()})
     try:
-        result = services.save_answers(assessment_id, form.valid_answers(), form.bases(), form.confirmed(),
-                                       actor=actor())
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return _grid_page(assessment, statements, to_confirm=stored.to_confirm, status=400, expired=True)
+    try:
+        result = services.save_answers(
+            assessment_id, {item_id: statement.answer() for item_id, statement in sent.items() if not statement.errors},
+            {item_id: statement.base_version() for item_id, statement in sent.items()},
+            {item_id for item_id, statement in sent.items() if statement.confirm.data}, actor=actor())
     except services.Locked as exc:
-        return _grid_page(assessment, typed_statements(form, grid), status=exc.status, problem=exc.message)
+        return _grid_page(assessment, statements, to_confirm=stored.to_confirm, status=exc.status, problem=exc.message)
     # What is now stored is what the next save is based on: the person's own saved answers, and
     # for a conflict the other person's value, which the page shows beside theirs.
-    statements = typed_statements(form, grid)
     for item_id in result.saved:
-        statements[item_id] = replace(statements[item_id], base=form[item_id].form.answer().fingerprint())
+        statements[item_id] = replace(statements[item_id], base=sent[item_id].answer().fingerprint())
     for conflict in result.conflicts:
         statements[conflict.item_id] = replace(statements[conflict.item_id], base=conflict.theirs.fingerprint())
     # What the person left untouched and someone else changed meanwhile shows as it is now.

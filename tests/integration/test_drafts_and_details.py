@@ -184,3 +184,19 @@ def test_accounts_have_a_display_name(client, web_app):
 def test_the_sign_in_page_says_whom_to_ask_for_a_forgotten_password(web_app):
     text = visible(page(web_app.test_client().get("/connexion")))
     assert "Mot de passe oublié ? Demandez à une personne qui administre Grille PIN" in text
+
+
+def test_a_page_save_reads_every_statement_sent_otherwise_than_shown(client, assessment_id):
+    """The page sends all 24 statements; those sent exactly as shown are left as stored, and any
+    difference, even one a browser would not send (« false » for a ticked box), is read."""
+    grid_post(client, assessment_id, {"ECO-1": {"level": "implante", "priority": "y", "comment": "Garder ceci"},
+                                      "ECO-3": {"level": "partiel"}})
+    data = form_fields(page(client.get(f"/evaluations/{assessment_id}/grille")))
+    assert data["ECO-1-priority"] == "y"
+    response = client.post(f"/evaluations/{assessment_id}/grille",
+                           data={**data, "ECO-1-priority": "false", "ECO-2-level": "implante", "intent": "save"})
+    assert response.status_code == 302
+    text = page(client.get(f"/evaluations/{assessment_id}/grille"))
+    assert '<input checked id="ECO-1-priority"' not in text and 'id="ECO-1-priority"' in text
+    assert "Garder ceci" in text
+    assert 'name="ECO-2-level" value="implante" checked' in text and 'name="ECO-3-level" value="partiel" checked' in text
