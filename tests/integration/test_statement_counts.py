@@ -20,7 +20,7 @@ from .test_web import TOKEN, form_fields
 # how the app reads: say why in the commit.
 EXPECTED = {
     # BEGIN; session and account; the assessment with its territory and point of view; its
-    # answers; its participants.
+    # answers (plain rows); how many took part (a count).
     "grid page": 5,
     # BEGIN IMMEDIATE; session and account; the assessment with its territory and answers,
     # locked; the answer, the audit event, the assessment's version: one transaction.
