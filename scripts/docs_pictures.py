@@ -1,9 +1,11 @@
-"""The README's pictures of the dashboards, from demo data: `python scripts/docs_pictures.py`
-(needs Debian's chromium, as the browser tests). Writes docs/tableau-de-bord-*.png."""
+"""The README's pictures and sample reports, from demo data: `python scripts/docs_pictures.py`
+(needs Debian's chromium, as the browser tests, and pdftoppm). Writes docs/tableau-de-bord-*.png,
+docs/profil-exemple.pdf, docs/rapport-regional-exemple.pdf and their first two pages as PNG."""
 from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ def main() -> None:
                      ["users", "create", "--email", EMAIL, "--role", "admin", "--password-stdin"]):
             subprocess.run(flask + args, env=env, cwd=ROOT, check=True, capture_output=True,
                            input=(PASSWORD + "\n").encode())
+        sample_reports(flask, env, Path(tmp))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -59,6 +62,28 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
+
+
+def sample_reports(flask: list[str], env: dict, tmp: Path) -> None:
+    """The latest finalised profile of Montréal-Nord, and the regional report of Montréal for the
+    latest year, each with its first two pages side by side (75 dpi)."""
+    from PIL import Image
+
+    with sqlite3.connect(tmp / "docs.sqlite") as conn:
+        assessment, year = conn.execute(
+            "SELECT a.id, strftime('%Y', a.date) FROM assessment a JOIN territory t ON t.id = a.territory_id "
+            "WHERE t.code = 'MONT-NORD' AND a.status = 'finalized' AND a.perspective_id IS NULL "
+            "ORDER BY a.date DESC LIMIT 1").fetchone()
+    for name, args in (("profil-exemple", ["--assessment", str(assessment)]),
+                       ("rapport-regional-exemple", ["--year", year, "--region", "Montréal"])):
+        pdf = ROOT / "docs" / f"{name}.pdf"
+        subprocess.run(flask + ["report", *args, "-o", str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["pdftoppm", "-png", "-r", "75", "-f", "1", "-l", "2", str(pdf), str(tmp / name)], check=True)
+        pages = [Image.open(path) for path in sorted(tmp.glob(f"{name}-*.png"))]
+        both = Image.new("RGB", (sum(page.width for page in pages), max(page.height for page in pages)), "white")
+        for i, page in enumerate(pages):
+            both.paste(page, (sum(p.width for p in pages[:i]), 0))
+        both.save(ROOT / "docs" / f"{name}-pages-1-2.png", optimize=True)
 
 
 if __name__ == "__main__":
