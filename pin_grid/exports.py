@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-
 from .text import one_decimal
 
 # What a column holds: how each writer writes it.

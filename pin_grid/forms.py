@@ -297,21 +297,6 @@ def _build_grid_form_class(grid: Grid) -> type[FlaskForm]:
     class GridForm(FlaskForm):
         Statement = AnswerForm  # one statement alone: `Statement(formdata, prefix=item_id)`
 
-        def answers(self) -> dict[str, AnswerData]:
-            return {item_id: self[item_id].form.answer() for item_id in grid.items}
-
-        def answer_errors(self) -> dict[str, list[str]]:
-            return {item_id: self[item_id].errors for item_id in grid.items if self[item_id].errors}
-
-        def valid_answers(self) -> dict[str, AnswerData]:
-            return {item_id: self[item_id].form.answer() for item_id in grid.items if not self[item_id].errors}
-
-        def confirmed(self) -> set[str]:
-            return {item_id for item_id in grid.items if self[item_id].form.confirm.data}
-
-        def bases(self) -> dict[str, str]:
-            return {item_id: self[item_id].form.base_version() for item_id in grid.items}
-
     for item_id in grid.items:
         setattr(GridForm, item_id, FormField(AnswerForm, separator="-"))
     return GridForm

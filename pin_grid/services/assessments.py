@@ -371,8 +371,7 @@ def stored_answers(assessment: Assessment, grid: Grid) -> StoredAnswers:
     """Read as plain rows in one statement (the grid page needs no Answer objects), or from the
     answers already loaded with the assessment."""
     if "answers" in inspect(assessment).dict:
-        rows = [(a.item_id, a.carried_over, a.level, a.comment, a.priority, a.action, a.action_owner, a.action_due,
-                 a.target) for a in assessment.answers]
+        rows = [tuple(getattr(answer, column.key) for column in ANSWER_COLUMNS) for answer in assessment.answers]
     else:
         rows = db.session.execute(select(*ANSWER_COLUMNS).where(Answer.assessment_id == assessment.id)).all()
     carried = {row[0] for row in rows if row[1]}
