@@ -393,8 +393,7 @@ def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:
 
 def unconfirmed_items(assessment: Assessment, grid: Grid) -> list[str]:
     """Answers carried over from the previous assessment and not yet confirmed, in grid order."""
-    stored = assessment.answers_by_item
-    return [item_id for item_id in grid.items if item_id in stored and stored[item_id].carried_over]
+    return stored_answers(assessment, grid).to_confirm
 
 
 def finalize_blocker(assessment: Assessment, grid: Grid) -> ServiceError | None:
