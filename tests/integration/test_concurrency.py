@@ -411,16 +411,18 @@ class TwoWorkers:
         return reply
 
     def send_both(self, requests: list[tuple[Browser, bytes]], method: str = "POST") -> list[Reply]:
-        """Two requests at the same moment, one on each worker."""
+        """Two requests at the same moment, one on each worker. Each is first held back by its last
+        byte, like a stall, on the worker its stall freed: released together, neither worker can
+        take the other's (when both were simply queued, a worker quick enough took both)."""
         socks = []
         try:
-            for browser, request in requests:
+            for (browser, request), stall in zip(requests, self.stalls):
                 socks.append(browser.connect())
-                socks[-1].sendall(request)
-            for stall in self.stalls:
-                stall.release()
-            for stall in self.stalls:
-                assert stall.browser.receive(stall.sock, "GET").status == 200
+                socks[-1].sendall(request[:-1])
+                assert stall.finish() == 200  # its worker, the only one free, takes the request
+                _wait_until_taken(self.server.port)
+            for (_browser, request), sock in zip(requests, socks):
+                sock.sendall(request[-1:])
         except BaseException:
             for sock in socks:
                 sock.close()
