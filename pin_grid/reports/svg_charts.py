@@ -41,6 +41,8 @@ for _path in sorted(FONT_DIR.glob("*.ttf")):
 # ids are derived from a fixed salt so that the same chart gives the same SVG.
 matplotlib.rcParams["svg.fonttype"] = "none"
 matplotlib.rcParams["svg.hashsalt"] = "pin-grid-report"
+# Names are written as typed: a territory called « Fonds $ et $ dons » is not a formula.
+matplotlib.rcParams["text.parse_math"] = False
 
 # plotly's names (what the chart data says) -> matplotlib's.
 MARKERS = {"circle": "o", "square": "s", "diamond": "D", "triangle-up": "^", "cross": "P", "x": "X"}

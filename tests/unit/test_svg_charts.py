@@ -164,3 +164,12 @@ def test_the_same_chart_gives_the_same_svg(drawn):
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown chart kind"):
         svg_charts.chart_svg(ChartData("x", "pie", "t", "s", (), (), TABLE))
+
+
+@pytest.mark.parametrize("name", ["Fonds $ et $ dons", "Centre 1$ du $Nord_", r"A\$ $\frac{1}{0}$", r"Centre $\foo{$"])
+def test_a_name_with_dollar_signs_is_written_as_typed(name):
+    # Matplotlib reads a text between two « $ » as a formula: a territory so named must still
+    # get its chart (not an error, nor a formula), with its name as typed.
+    chart = ChartData("heatmap", "heatmap", "t", "s", ("A · Approche",),
+                      (Series(name, (50.0,), "#0b4f8a", texts=("50,0",)),), TABLE, y_range=(0, 100))
+    assert name in texts(svg_charts.chart_svg(chart))
