@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from . import access, cli, limits, reports, security, text
 from .config import INSTANCE, ROOT, Config
@@ -81,6 +83,41 @@ def _init_extensions(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    gettext = _template_gettext()
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=_template_ngettext)
+
+
+def _formatted(eval_ctx, message: str, variables: dict):
+    """Jinja's « newstyle » rule: the message is markup in an HTML template (what it quotes is
+    escaped) and always a format string, even without variables (« %% » is « % »)."""
+    return (Markup(message) if eval_ctx.autoescape else message) % variables
+
+
+def _template_gettext():
+    """The templates' _(): what Jinja's installed one does, without its two context look-ups per
+    call (10 µs, and a results page has two hundred messages); a message without variables is
+    formatted once per language."""
+    done: dict[tuple, str] = {}
+
+    @pass_eval_context
+    def gettext(eval_ctx, message: str, **variables):
+        catalogue = translations()
+        if variables:
+            return _formatted(eval_ctx, catalogue.ugettext(message), variables)
+        key = (catalogue, message, eval_ctx.autoescape)
+        found = done.get(key)
+        if found is None:
+            found = _formatted(eval_ctx, catalogue.ugettext(message), {})
+            if len(done) < 8192:  # the templates' literal messages, in two languages
+                done[key] = found
+        return found
+
+    return gettext
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
+    return _formatted(eval_ctx, translations().ungettext(singular, plural, num), {"num": num, **variables})
 
 
 def _init_templates(app: Flask) -> None:
