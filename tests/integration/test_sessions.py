@@ -794,6 +794,7 @@ def test_the_command_line_creates_accounts(empty_app):
     (["--role", "admin"], "court"),
     (["--role", "coordonnateur", "--territory", "NULLE-PART"], NEW_PASSWORD),
     (["--role", "superhero"], NEW_PASSWORD),
+    (["--role", "gestionnaire", "--region", "Atlantide"], NEW_PASSWORD),
 ])
 def test_the_command_line_refuses_weak_passwords_and_unknown_names(empty_app, args, password):
     result = run_cli(empty_app, "users", "create", "--email", "x@cisss.example", *args, "--password-stdin",
