@@ -260,7 +260,8 @@ def _check_region(region: str) -> None:
                               region=region[:limits.REGION]), field="region")
 
 
-def create_territory(code: str, name: str, region: str) -> Territory:
+def create_territory(code: str, name: str, region: str, *, actor: str = SYSTEM) -> Territory:
+    """A new territory, a line of the audit trail (who added it, and with what name and region)."""
     def operation() -> Territory:
         if territory_by_code(code) is not None:
             raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
@@ -268,6 +269,8 @@ def create_territory(code: str, name: str, region: str) -> Territory:
         territory = Territory(code=code, name=name.strip(), region=region.strip())
         db.session.add(territory)
         db.session.flush()
+        add_audit(actor, "territory_create", new={"name": territory.name, "region": territory.region},
+                  detail=territory.code)
         return territory
 
     return retrying(operation)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import access, limits, services
 from ..forms import TerritoryForm
 from ..security import forbid
-from . import allowed_if, form_status, local_path, show_service_error
+from . import actor, allowed_if, form_status, local_path, show_service_error
 
 bp = Blueprint("main", __name__)
 
@@ -53,7 +53,7 @@ def new_territory():
     form = TerritoryForm(regions=services.region_names())
     if form.validate_on_submit():
         try:
-            territory = services.create_territory(form.code.data, form.name.data, form.region.data)
+            territory = services.create_territory(form.code.data, form.name.data, form.region.data, actor=actor())
         except services.ServiceError as exc:
             show_service_error(form, exc)
         else:

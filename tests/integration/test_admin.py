@@ -140,6 +140,18 @@ def test_an_administrator_edits_a_territory_but_never_its_code(app, admin):
                for row in table_rows(admin.get("/admin/territoires")))
 
 
+def test_adding_a_territory_is_in_the_audit_trail(app, admin):
+    # The fixture added two; the trail says who, with what name and region. A refused one is not.
+    assert events(app, "territory_create") == [
+        (ADMIN, None, None, None, '{"name": "Montréal-Nord", "region": "Montréal"}', "MTL-NORD"),
+        (ADMIN, None, None, None, '{"name": "Laval-des-Rapides", "region": "Laval"}', "LAV-01"),
+    ]
+    response = admin.post("/territoires/nouveau", data={"csrf_token": csrf(admin), "code": "LAV-01",
+                                                        "name": "Doublon", "region": "Laval"})
+    assert response.status_code == 422 and "déjà utilisé" in page(response)
+    assert len(events(app, "territory_create")) == 2
+
+
 def test_a_territory_without_a_unit_says_nothing_about_it(admin):
     assert "Unité territoriale" not in visible(page(admin.get("/territoires/LAV-01")))
 
