@@ -44,13 +44,18 @@ def comment(item_id: str) -> str:
     return f"Remarque {item_id} de l'équipe"
 
 
+# What teams paste: a shared document's address, whose identifier has nowhere to break a line.
+LONG_LINK = "https://docs.google.com/document/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp/edit"
+
+
 def _record(grids, code, name, region, date, status, version, levels, *, rich=False):
     grid = grids[version]
     answers = {}
     for n, item_id in enumerate(grid.items):
         level = levels(n, item_id)
-        answer = {"level": level, "comment": comment(item_id) if rich else "", "priority": rich and n % 7 == 0,
-                  "action": f"Action pour {item_id}" if rich and n % 7 == 0 else "",
+        answer = {"level": level, "comment": comment(item_id) + (f" : {LONG_LINK}" if n == 1 else "") if rich else "",
+                  "priority": rich and n % 7 == 0,
+                  "action": f"Action pour {item_id}" + (f" : {LONG_LINK}" if n == 0 else "") if rich and n % 7 == 0 else "",
                   "action_owner": "Coordination PIN" if rich and n % 7 == 0 else "",
                   "action_due": f"2025-{n % 12 + 1:02d}-15" if rich and n % 7 == 0 else None}
         if rich and n == 4:
@@ -256,6 +261,20 @@ def test_no_page_is_blank(documents, tmp_path):
         histogram = gray.histogram()
         inked, total = sum(histogram[:200]), gray.width * gray.height
         assert inked > 0.002 * total, f"{image.name} looks blank ({inked} dark pixels)"
+
+
+def test_no_word_runs_off_its_page(documents):
+    # A long address in a comment (wide column) and in an action (narrow column) is broken
+    # inside its column, never cut off at the edge of the paper.
+    for name in ("profile", "english"):
+        out = subprocess.run(["pdftotext", "-bbox", str(documents[name].path), "-"], capture_output=True, check=True)
+        pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', out.stdout.decode(), re.S)
+        assert pages, name
+        for number, (width, words) in enumerate(pages, 1):
+            right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', words))
+            assert right <= float(width) - 20, f"{name}, page {number}: a word reaches {right:.0f} of {width}"
+    text = documents["profile"].text().replace(" ", "")
+    assert text.count(LONG_LINK) >= 2  # both, whole, in the order of their letters
 
 
 def test_letter_by_default_a4_when_asked(documents):
