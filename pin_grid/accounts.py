@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .extensions import db
 from .models import ROLES, Installation, LoginThrottle, PendingForm, User, UserRegion, UserSession, utcnow
 from .passwords import MIN_PASSWORD_LENGTH, password_problems  # noqa: F401 (accounts.password_problems is called)
-from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, region_names, territory_by_code
+from .services import SYSTEM, Conflict, NotFound, ServiceError, add_audit, check_region, territory_by_code
 from .transactions import retrying, write_transaction
 
 HASH_METHOD = "scrypt"  # Werkzeug's scrypt: N=32768, r=8, p=1 (the PASSWORD_HASH_METHOD setting)
@@ -148,11 +148,8 @@ def _region_rows(regions) -> list[UserRegion]:
     """The regions of a gestionnaire, each once; an unknown one is refused, naming it (a typo
     would give an account that sees nothing, and nobody would say why)."""
     names = list(dict.fromkeys(r.strip() for r in regions if r.strip()))
-    known = set(region_names()) if names else set()
     for name in names:
-        if name not in known:
-            raise ServiceError(_l("Région inconnue : « %(region)s ». Choisissez une région de la liste.", region=name),
-                               field="regions")
+        check_region(name, field="regions")
     return [UserRegion(region=name) for name in names]
 
 

@@ -110,6 +110,7 @@ from .territories import (
     TerritorySummary,
     all_territories,
     answered_counts,
+    check_region,
     create_territory,
     get_territory,
     holds_data,

@@ -254,10 +254,11 @@ def region_names() -> list[str]:
     return sorted(names, key=lambda r: (_searchable(r), r))
 
 
-def _check_region(region: str) -> None:
+def check_region(region: str, field: str = "region") -> None:
+    """A region chosen anew must be one of `region_names`; another is refused, naming it."""
     if region not in region_names():
         raise ServiceError(_l("Région inconnue : « %(region)s ». Choisissez une région de la liste.",
-                              region=region[:limits.REGION]), field="region")
+                              region=region[:limits.REGION]), field=field)
 
 
 def create_territory(code: str, name: str, region: str, *, actor: str = SYSTEM) -> Territory:
@@ -265,7 +266,7 @@ def create_territory(code: str, name: str, region: str, *, actor: str = SYSTEM) 
     def operation() -> Territory:
         if territory_by_code(code) is not None:
             raise Conflict(_l("Le code de territoire « %(code)s » est déjà utilisé.", code=code), field="code")
-        _check_region(region.strip())
+        check_region(region.strip())
         territory = Territory(code=code, name=name.strip(), region=region.strip())
         db.session.add(territory)
         db.session.flush()
@@ -293,7 +294,7 @@ def update_territory(code: str, name: str, region: str, territorial_unit: str = 
         if territory is None:
             raise NotFound(_l("Ce territoire n'existe pas."))
         if values["region"] != territory.region:
-            _check_region(values["region"])  # a region the list lacks is kept, never chosen anew
+            check_region(values["region"])  # a region the list lacks is kept, never chosen anew
         for field, new in values.items():
             old = getattr(territory, field)
             if old != new:
