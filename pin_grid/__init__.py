@@ -75,14 +75,8 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    # The templates' _() and ngettext() through the catalogue looked up once per language.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
+    # The templates' _() and ngettext() through the catalogue looked up once per language, in
+    # place of those Flask-Babel installed (same « newstyle » rule, without their context look-ups).
     gettext = _template_gettext()
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=_template_ngettext)
 
