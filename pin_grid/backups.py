@@ -6,7 +6,9 @@ gives back exactly the same assessments, versions, accounts and audit trail.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, func, insert, inspect, select, text
 
 from .extensions import db
@@ -21,7 +23,7 @@ SEEDED = {"region"}
 
 
 class BackupError(Exception):
-    pass
+    """Why a restore was refused, in the reader's language (said after « Rien n'a été restauré : »)."""
 
 
 def _tables():
@@ -59,37 +61,46 @@ def _parse(column, value):
     return value
 
 
-def load(document: dict) -> dict[str, int]:
-    """Restore a backup into an empty database, in one transaction; the row count per table."""
+def load(content: bytes | str) -> dict[str, int]:
+    """Restore a backup (the file's content) into an empty database, in one transaction; the row
+    count per table."""
+    try:
+        document = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BackupError(_l("JSON invalide : %(error)s", error=str(exc))) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise BackupError(f'not a "{FORMAT}" file')
+        raise BackupError(_l("ce fichier n'est pas une sauvegarde « %(format)s »", format=FORMAT))
     if not isinstance(document.get("tables"), dict) or not all(
             isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in document["tables"].values()):
-        raise BackupError('"tables" must map each table name to a list of rows')
+        raise BackupError(_l("« tables » doit donner, pour chaque table, une liste de lignes"))
     if not inspect(db.engine).has_table("alembic_version"):
-        raise BackupError("this database has no schema yet: run flask db upgrade first "
-                          "(.venv/bin/flask --app app db upgrade)")
+        raise BackupError(_l("cette base de données n'a pas encore de schéma : lancez d'abord flask db upgrade "
+                             "(.venv/bin/flask --app app db upgrade)"))
     try:
         with write_transaction():
             return _load_tables(document)
     except BackupError:
         raise
     except Exception as exc:
-        raise BackupError(str(exc).splitlines()[0]) from exc
+        # The database's own words (its language, not ours), after ours.
+        raise BackupError(_l("la base de données a refusé une ligne : %(error)s",
+                             error=str(exc).splitlines()[0])) from exc
 
 
 def _load_tables(document: dict) -> dict[str, int]:
     version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if document.get("schema") != version:
-        raise BackupError(f"the backup's schema is {document.get('schema')}, this database's is {version}: "
-                          "restore into a database at the same version")
+        raise BackupError(_l("la sauvegarde est au schéma %(backup)s, cette base de données au schéma %(database)s : "
+                             "restaurez-la dans une base de la même version", backup=document.get("schema"),
+                             database=version))
     tables = {t.name: t for t in _tables()}
     unknown = set(document.get("tables", {})) - set(tables)
     if unknown:
-        raise BackupError(f"unknown tables: {sorted(unknown)}")
+        raise BackupError(_l("tables inconnues : %(tables)s", tables=", ".join(sorted(unknown))))
     for table in tables.values():
         if table.name not in SEEDED and db.session.scalar(select(func.count()).select_from(table)):
-            raise BackupError(f"the database is not empty (table {table.name}): restore only into an empty one")
+            raise BackupError(_l("la base de données n'est pas vide (table %(table)s) : "
+                                 "restaurez seulement dans une base vide", table=table.name))
     for name in SEEDED & set(document["tables"]):
         db.session.execute(tables[name].delete())
     counts = {}

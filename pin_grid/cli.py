@@ -404,8 +404,8 @@ def backup(output: str, with_credentials: bool) -> None:
 def restore(path: str) -> None:
     """Fill an empty database (schema made by `flask db upgrade`) from a backup file."""
     try:
-        counts = backups.load(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (backups.BackupError, ValueError) as exc:
+        counts = backups.load(Path(path).read_bytes())
+    except backups.BackupError as exc:
         click.echo(_("Rien n'a été restauré : %(error)s", error=str(exc)), err=True)
         sys.exit(1)
     click.echo(_("Restauré : %(counts)s.", counts=", ".join(f"{t} {n}" for t, n in counts.items() if n)))

@@ -315,7 +315,7 @@ def test_restore_refuses_a_database_that_is_not_empty(source, grid, tmp_path, ne
     before = _everything(source)
     result = _cli(source, "restore", tmp_path / "backup.json")
     assert result.exit_code != 0
-    assert NOT_RESTORED in result.output and "not empty" in result.output
+    assert NOT_RESTORED in result.output and "la base de données n'est pas vide" in result.output
     assert _everything(source) == before
 
     almost = _empty_app(new_database)
@@ -325,7 +325,7 @@ def test_restore_refuses_a_database_that_is_not_empty(source, grid, tmp_path, ne
         result = _cli(almost, "restore", tmp_path / "backup.json")
         # (adding the territory wrote a line of the audit trail too: either table is named)
         assert result.exit_code != 0 and NOT_RESTORED in result.output
-        assert re.search(r"not empty \(table (territory|audit_event)\)", result.output), result.output
+        assert re.search(r"n'est pas vide \(table (territory|audit_event)\)", result.output), result.output
         assert _everything(almost) == holding
     finally:  # a connection left open would be collected in some later test, and fail it
         _dispose(almost)
@@ -368,11 +368,15 @@ def test_restore_refuses_a_wrong_or_foreign_file_and_writes_nothing(source, grid
         assert result.exit_code != 0, (name, result.output)
         assert NOT_RESTORED in result.output, (name, result.output, result.exception)
         assert _is_empty(target), name
+    # Each refusal says why, in French like the rest of the command.
     messages = {name: _cli(target, "restore", tmp_path / name).output
-                for name in ("export.json", "old-schema.json", "unknown-table.json")}
-    assert 'not a "pin-backup/1" file' in messages["export.json"]
-    assert "the backup's schema is 0002" in messages["old-schema.json"]
-    assert "unknown tables: ['secrets']" in messages["unknown-table.json"]
+                for name in ("export.json", "old-schema.json", "unknown-table.json", "latin1.json", "truncated.json",
+                             "bad-row.json")}
+    assert "ce fichier n'est pas une sauvegarde « pin-backup/1 »" in messages["export.json"]
+    assert "la sauvegarde est au schéma 0002" in messages["old-schema.json"]
+    assert "tables inconnues : secrets" in messages["unknown-table.json"]
+    assert "JSON invalide" in messages["latin1.json"] and "JSON invalide" in messages["truncated.json"]
+    assert "la base de données a refusé une ligne" in messages["bad-row.json"]
     # Nothing was left behind: the good file still goes in whole.
     result = _cli(target, "restore", tmp_path / "backup.json")
     assert result.exit_code == 0, result.output
@@ -415,3 +419,12 @@ def test_restore_refuses_a_backup_whose_tables_are_not_an_object(app, tmp_path, 
     assert result.exit_code != 0
     assert NOT_RESTORED in result.output, (result.output, result.exception)
     assert _is_empty(app)
+
+
+def test_a_refused_restore_says_why_in_english_too(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        with pytest.raises(backups.BackupError) as refused:
+            backups.load(b'{"format": "pin-grid/1"}')
+        assert str(refused.value) == "this file is not a “pin-backup/1” backup"
