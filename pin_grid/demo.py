@@ -46,14 +46,24 @@ ORGANIZATIONS = [
     ("Carrefour jeunesse-emploi {place}", "communautaire"),
     ("Comptoir alimentaire {place}", "communautaire"),
 ]
+# Each role in the feminine and the masculine, so that a participant's role agrees with their name.
 ROLES = [
-    ("intervenante sociale", "cisss"), ("éducatrice spécialisée", "cisss"), ("chef de service", "cisss"),
-    ("coordonnatrice PIN", "cisss"), ("psychoéducateur", "cisss"), ("directrice", "communautaire"),
-    ("intervenant communautaire", "communautaire"), ("travailleuse sociale", "pediatrie_sociale"),
-    ("enseignante", "scolaire"), ("éducatrice", "garde_educative"), ("parent-partenaire", "parent_partenaire"),
+    ("intervenante sociale", "intervenant social", "cisss"),
+    ("éducatrice spécialisée", "éducateur spécialisé", "cisss"),
+    ("chef de service", "chef de service", "cisss"),
+    ("coordonnatrice PIN", "coordonnateur PIN", "cisss"),
+    ("psychoéducatrice", "psychoéducateur", "cisss"),
+    ("directrice", "directeur", "communautaire"),
+    ("intervenante communautaire", "intervenant communautaire", "communautaire"),
+    ("travailleuse sociale", "travailleur social", "pediatrie_sociale"),
+    ("enseignante", "enseignant", "scolaire"),
+    ("éducatrice", "éducateur", "garde_educative"),
+    ("parent-partenaire", "parent-partenaire", "parent_partenaire"),
 ]
 PEOPLE = ["Ana", "Benoît", "Chantal", "Dominique", "Élise", "François", "Geneviève", "Hugo", "Isabelle",
           "Jacinthe", "Karim", "Louise", "Mathieu", "Nadia", "Olivier", "Patricia", "Rémi", "Sophie"]
+MEN = {"Benoît", "François", "Hugo", "Karim", "Mathieu", "Olivier", "Rémi"}
+WOMEN = set(PEOPLE) - MEN - {"Dominique"}  # Dominique, and the unnamed, take either form
 ACTION = "Planifier une formation commune avec les partenaires"
 ACTION_OWNER = "Coordination PIN"
 # Territories written per round of INSERTs: a few thousand rows of answers in memory at a time.
@@ -133,8 +143,10 @@ def demo_territories(grid: Grid, territories: int = 22, years: int = 4, seed: in
             date = dt.date(year, rng.randint(2, 6), rng.randint(1, 28))
             participants = []
             for _ in range(rng.randint(4, 9)):
-                role, sector = rng.choice(ROLES)
-                participants.append((rng.choice(PEOPLE + [None]), role, sector))
+                feminine, masculine, sector = rng.choice(ROLES)
+                person = rng.choice(PEOPLE + [None])
+                woman = person in WOMEN or (person not in MEN and len(participants) % 2 == 0)
+                participants.append((person, feminine if woman else masculine, sector))
             answers = {
                 item.id: {"level": _level(rng, quality[theme.id] + drift * (year - first_year)), "comment": "",
                           "priority": False, "action": "", "action_owner": "", "action_due": None,

@@ -69,3 +69,16 @@ def test_codes_stay_valid_for_10_000_territories(grid):
     codes = [t.code for t in demo_territories(grid, 10_000, 1)]
     assert len(set(codes)) == 10_000
     assert all(re.match(limits.TERRITORY_CODE, code) for code in codes)
+
+
+def test_a_participant_s_role_agrees_with_their_name(grid):
+    from pin_grid.demo import MEN, ROLES, WOMEN
+
+    feminine = {f for f, m, _sector in ROLES if f != m}
+    masculine = {m for f, m, _sector in ROLES if f != m}
+    seen = [(person, role) for territory in demo_territories(grid, 60, 2, seed=3, last_year=2024)
+            for assessment in territory.assessments for person, role, _sector in assessment.participants]
+    assert not [(p, r) for p, r in seen if p in MEN and r in feminine]
+    assert not [(p, r) for p, r in seen if p in WOMEN and r in masculine]
+    # Both forms are used, by the named and the unnamed alike.
+    assert {r for p, r in seen if p is None} & feminine and {r for p, r in seen if p is None} & masculine
