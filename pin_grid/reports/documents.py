@@ -6,7 +6,6 @@ forced for the whole document (its texts, dates, numbers and charts).
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 
@@ -55,12 +54,19 @@ def _svg_charts():
     return svg_charts
 
 
-def chart_src(language: str, width_cm: float = 17.0, height_cm: float | None = None):
-    """A template function: the data: address of a chart's SVG."""
-    def src(chart) -> str:
-        svg = _svg_charts().chart_svg(chart, width_cm=width_cm, height_cm=height_cm, locale=language)
-        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-    return src
+class DocumentCharts:
+    """A template function: each chart of one document drawn as SVG, kept here under an address of
+    its own (`chart:1`, `chart:2`…) that `render.write_pdf` serves from `images`."""
+
+    def __init__(self, language: str, width_cm: float = 17.0, height_cm: float | None = None):
+        self.language, self.width_cm, self.height_cm = language, width_cm, height_cm
+        self.images: dict[str, bytes] = {}
+
+    def __call__(self, chart) -> str:
+        svg = _svg_charts().chart_svg(chart, width_cm=self.width_cm, height_cm=self.height_cm, locale=self.language)
+        address = f"chart:{len(self.images) + 1}"
+        self.images[address] = svg.encode()
+        return address
 
 
 def _typeset(html: str, language: str) -> str:
@@ -68,8 +74,10 @@ def _typeset(html: str, language: str) -> str:
 
 
 def _pdf(template: str, language: str, paper: str, **context) -> bytes:
-    html = render_template(template, language=language, paper=paper, chart_src=chart_src(language), **context)
-    return render.write_pdf(_typeset(html, language), paper=paper, page_label=gettext("page {page} de {pages}"))
+    charts = DocumentCharts(language)
+    html = render_template(template, language=language, paper=paper, chart_src=charts, **context)
+    return render.write_pdf(_typeset(html, language), paper=paper, page_label=gettext("page {page} de {pages}"),
+                            images=charts.images)
 
 
 def profile_pdf(assessment: Assessment, grids: GridCatalog, *, language: str, paper: str) -> bytes:

@@ -344,18 +344,40 @@ def page_css(paper: str, page_label: str) -> str:
     return f"@page {{ size: {PAPERS[paper]}; @bottom-right {{ content: {content}; }} }}"
 
 
-def write_pdf(html: str, *, paper: str, page_label: str) -> bytes:
-    """The tagged PDF (PDF/UA-1) of `html`, on `paper` (« letter » or « a4 »)."""
+def write_pdf(html: str, *, paper: str, page_label: str, images: typing.Mapping[str, bytes] | None = None) -> bytes:
+    """The tagged PDF (PDF/UA-1) of `html`, on `paper` (« letter » or « a4 »); `images`: the SVG
+    images the document refers to by their own address (`chart:N`, see `documents.DocumentCharts`)."""
     html_class = _engine().HTML
     base = _stylesheet(("base",), font_face_css() + "\n" + STYLESHEET.read_text(encoding="utf-8"))
     page = _stylesheet(("page", paper, page_label), page_css(paper, page_label))
     with _collector_paused():
-        document = html_class(string=html, base_url=str(TEMPLATES)).render(
+        document = html_class(string=html, base_url=str(TEMPLATES), url_fetcher=_fetcher_class()(images or {})).render(
             stylesheets=[base, page], font_config=_resources.fonts)
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
         del document  # freed before the collector runs again, which then has little to walk
     _give_memory_back()
     return pdf
+
+
+@functools.cache
+def _fetcher_class() -> type:
+    """WeasyPrint's fetcher, serving a document's own images from memory. As `data:` addresses they
+    went through urllib, whose cache of the last 128 addresses it parsed kept every chart it saw: a
+    worker's RSS grew by megabytes as new profiles were made, and never gave them back."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class DocumentFetcher(URLFetcher):
+        def __init__(self, images: typing.Mapping[str, bytes]):
+            super().__init__()
+            self.images = images
+
+        def fetch(self, url, headers=None):
+            image = self.images.get(url)
+            if image is None:
+                return super().fetch(url, headers)
+            return URLFetcherResponse(url, image, {"Content-Type": "image/svg+xml"})
+
+    return DocumentFetcher
 
 
 def one_page_pdf() -> bytes:
