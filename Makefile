@@ -25,9 +25,11 @@ $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
-# The English catalogue is compiled from its .po file (the .mo is build output, not in git).
+# The English catalogue is compiled from its .po file, and the French one (plural rule only) is
+# made from it (the .mo files are build output, not in git).
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d translations
+	@$(BIN)/python scripts/french_catalogue.py
 
 # On your own machine: development mode (plain-HTTP cookies, a throwaway secret if none is set).
 run: install

@@ -148,6 +148,16 @@ def test_finalising_asks_for_confirmation_on_a_page_that_sums_up_what_is_locked(
     with web_app.app_context():
         assert db.session.get(Assessment, aid).status == "draft"  # nothing locked before confirming
         db.session.remove()
+
+
+def test_the_summary_says_zero_in_the_singular_as_french_does(client, grid):
+    _territory(client, "MTL-NORD", "Montréal-Nord", "Montréal")
+    aid = int(_start(client).location.split("/")[2])
+    response = grid_post(client, aid, {i: {"level": "implante"} for i in grid.items}, intent="finalize", confirm=False)
+    text = visible(page(client.get(response.location)))
+    assert "0 énoncé coté « On ne sait pas » : une connaissance à aller chercher." in text
+    assert "0 priorité" in text and "0 priorités" not in text
+    assert "0 piste d'action" in text and "0 pistes d'action" not in text
     response = confirm_finalize(client, aid)
     assert response.status_code == 302 and response.location.endswith("/resultats")
 
