@@ -20,6 +20,10 @@ from ..grid import Grid, GridCatalog, Item, Level, Theme
 from ..models import FINALIZED, Answer, Assessment
 
 STRONGEST = 3  # statements shown as the strongest and as the weakest on the summary page
+# A statement's row in the table « Énoncé par énoncé », measured in the report's type: the statement
+# column holds about 55 characters a line, the action column about 27, and a page about 55 lines
+# of the table (Letter; A4 has a few more). A row of more lines than TALL_ROW may not fit on a page.
+STATEMENT_LINE, ACTION_LINE, TALL_ROW = 55, 27, 45
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,25 @@ class Statement:
     @property
     def points(self) -> int | None:
         return self.level.points if self.level else None
+
+    @property
+    def tall(self) -> bool:
+        """Whether its row may be taller than a page (a comment or an action of thousands of
+        characters). Rows are kept whole, so such a row would first leave the rest of its page blank
+        and still be split on the next: it starts where it falls instead."""
+        answer = self.answer
+        if answer is None:
+            return False
+        text = max((self.item.text.fr, self.item.text.en), key=len)
+        lines = max(_lines(text, STATEMENT_LINE) + _lines(answer.comment, STATEMENT_LINE),
+                    _lines(answer.action, ACTION_LINE) + 1)
+        return lines > TALL_ROW
+
+
+def _lines(text: str | None, per_line: int) -> int:
+    """About how many lines `text` takes in a column of `per_line` characters (its own line breaks
+    are kept)."""
+    return sum(-(-len(part) // per_line) or 1 for part in text.split("\n")) if text else 0
 
     @property
     def planned(self) -> bool:

@@ -46,6 +46,10 @@ def comment(item_id: str) -> str:
 
 # What teams paste: a shared document's address, whose identifier has nowhere to break a line.
 LONG_LINK = "https://docs.google.com/document/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp/edit"
+# What a team may type in one comment: a list of 29 points, 4,500 characters, taller than a page.
+LONG_COMMENT = "Ce qui a été dit :\n" + "\n".join(
+    f"- point {k} : les partenaires se rencontrent chaque mois pour revoir ensemble les situations des familles"
+    f" et ajuster leurs façons de faire" for k in range(1, 30))
 
 
 def _record(grids, code, name, region, date, status, version, levels, *, rich=False):
@@ -93,6 +97,8 @@ def world(sqlite_template, tmp_path_factory, grids) -> World:
                 lambda n, i: "ne_sais_pas" if i in ("ECO-3", "PAR-2") else LEVELS[n % 3], rich=True),
         _record(grids, *TERRITORIES[0], "2025-09-01", "draft", new, lambda n, i: "implante" if n < 3 else None),
     ]
+    # The draft's third statement (its first table) carries the long comment.
+    records[-1]["answers"][list(grids[new].items)[2]]["comment"] = LONG_COMMENT
     for k, (code, name, region) in enumerate(TERRITORIES[1:], 1):
         records.append(_record(grids, code, name, region, f"2025-0{k + 1}-02", "finalized", new,
                                lambda n, i, k=k: LEVELS[(n + k) % 3] if (n + k) % 5 else "implante"))
@@ -275,6 +281,22 @@ def test_no_word_runs_off_its_page(documents):
             assert right <= float(width) - 20, f"{name}, page {number}: a word reaches {right:.0f} of {width}"
     text = documents["profile"].text().replace(" ", "")
     assert text.count(LONG_LINK) >= 2  # both, whole, in the order of their letters
+
+
+def test_a_long_comment_keeps_its_lines_and_starts_where_it_falls(documents):
+    # Its list stays a list: each point on a line of its own, as on the results page.
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(documents["draft"].path), "-"], capture_output=True, check=True)
+    lines = [" ".join(line.replace("\u00a0", " ").split()) for line in out.stdout.decode().splitlines()]
+    points = [line for line in lines if re.match(r"- point \d+ : les partenaires", line)]
+    assert len(points) == 29, points[:3]
+    # Taller than a page, its row starts on the chapter's first page, right after the two
+    # statements before it, instead of leaving that page blank and being split anyway.
+    pages = documents["draft"].pages()
+    first = next((n for n, text in enumerate(pages) if "Énoncé par énoncé" in text and "Ce qui a été dit" in text), None)
+    assert first is not None, "the long comment does not start on the chapter's first page"
+    assert "point 1 :" in pages[first]
+    assert "point 29 :" in pages[first + 1]
+    assert not [n for n, text in enumerate(pages) if "point 1 :" in text and n != first]
 
 
 def test_letter_by_default_a4_when_asked(documents):
