@@ -24,6 +24,7 @@ STRONGEST = 3  # statements shown as the strongest and as the weakest on the sum
 # column holds about 55 characters a line, the action column about 27, and a page about 55 lines
 # of the table (Letter; A4 has a few more). A row of more lines than TALL_ROW may not fit on a page.
 STATEMENT_LINE, ACTION_LINE, TALL_ROW = 55, 27, 45
+PLAN_STATEMENT_LINE, PLAN_ACTION_LINE, PLAN_OWNER_LINE = 30, 17, 9  # the « Plan d'action »'s columns
 
 
 @dataclass(frozen=True)
@@ -43,27 +44,31 @@ class Statement:
 
     @property
     def tall(self) -> bool:
-        """Whether its row may be taller than a page (a comment or an action of thousands of
-        characters). Rows are kept whole, so such a row would first leave the rest of its page blank
-        and still be split on the next: it starts where it falls instead."""
+        """Whether its row in « Énoncé par énoncé » may be taller than a page (a comment or an action
+        of thousands of characters). Rows are kept whole, so such a row would first leave the rest
+        of its page blank and still be split on the next: it starts where it falls instead."""
         answer = self.answer
-        if answer is None:
-            return False
-        text = max((self.item.text.fr, self.item.text.en), key=len)
-        lines = max(_lines(text, STATEMENT_LINE) + _lines(answer.comment, STATEMENT_LINE),
-                    _lines(answer.action, ACTION_LINE) + 1)
-        return lines > TALL_ROW
+        return answer is not None and max(
+            _lines(self._longest_text, STATEMENT_LINE) + _lines(answer.comment, STATEMENT_LINE),
+            _lines(answer.action, ACTION_LINE) + 1) > TALL_ROW
+
+    @property
+    def tall_in_plan(self) -> bool:
+        """The same in the « Plan d'action », whose columns are narrower (and without the comment)."""
+        answer = self.answer
+        return answer is not None and max(
+            _lines(self._longest_text, PLAN_STATEMENT_LINE), _lines(answer.action, PLAN_ACTION_LINE),
+            _lines(answer.action_owner, PLAN_OWNER_LINE)) > TALL_ROW
+
+    @property
+    def _longest_text(self) -> str:
+        return max(self.item.text.fr, self.item.text.en, key=len)
 
 
 def _lines(text: str | None, per_line: int) -> int:
     """About how many lines `text` takes in a column of `per_line` characters (its own line breaks
     are kept)."""
     return sum(-(-len(part) // per_line) or 1 for part in text.split("\n")) if text else 0
-
-    @property
-    def planned(self) -> bool:
-        a = self.answer
-        return bool(a and (a.priority or a.action or a.action_owner or a.action_due or a.target))
 
 
 @dataclass(frozen=True)
