@@ -90,9 +90,9 @@ def load(content: bytes | str) -> dict[str, int]:
 def _load_tables(document: dict) -> dict[str, int]:
     version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if document.get("schema") != version:
-        raise BackupError(_l("la sauvegarde est au schéma %(backup)s, cette base de données au schéma %(database)s : "
-                             "restaurez-la dans une base de la même version", backup=document.get("schema"),
-                             database=version))
+        raise BackupError(_l("la sauvegarde est au schéma %(backup)s, cette base de données au schéma "
+                             "%(database)s : restaurez-la dans une base de la même version",
+                             backup=document.get("schema"), database=version))
     tables = {t.name: t for t in _tables()}
     unknown = set(document.get("tables", {})) - set(tables)
     if unknown:

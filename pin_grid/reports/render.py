@@ -362,7 +362,7 @@ def write_pdf(html: str, *, paper: str, page_label: str, images: typing.Mapping[
 @functools.cache
 def _fetcher_class() -> type:
     """WeasyPrint's fetcher, serving a document's own images from memory. As `data:` addresses they
-    went through urllib, whose cache of the last 128 addresses it parsed kept every chart it saw: a
+    went through urllib, whose cache of the last 128 addresses it parsed held as many charts: a
     worker's RSS grew by megabytes as new profiles were made, and never gave them back."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 

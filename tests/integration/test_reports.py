@@ -59,7 +59,8 @@ def _record(grids, code, name, region, date, status, version, levels, *, rich=Fa
         level = levels(n, item_id)
         answer = {"level": level, "comment": comment(item_id) + (f" : {LONG_LINK}" if n == 1 else "") if rich else "",
                   "priority": rich and n % 7 == 0,
-                  "action": f"Action pour {item_id}" + (f" : {LONG_LINK}" if n == 0 else "") if rich and n % 7 == 0 else "",
+                  "action": (f"Action pour {item_id}" + (f" : {LONG_LINK}" if n == 0 else "")
+                             if rich and n % 7 == 0 else ""),
                   "action_owner": "Coordination PIN" if rich and n % 7 == 0 else "",
                   "action_due": f"2025-{n % 12 + 1:02d}-15" if rich and n % 7 == 0 else None}
         if rich and n == 4:
@@ -285,14 +286,16 @@ def test_no_word_runs_off_its_page(documents):
 
 def test_a_long_comment_keeps_its_lines_and_starts_where_it_falls(documents):
     # Its list stays a list: each point on a line of its own, as on the results page.
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(documents["draft"].path), "-"], capture_output=True, check=True)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(documents["draft"].path), "-"],
+                         capture_output=True, check=True)
     lines = [" ".join(line.replace("\u00a0", " ").split()) for line in out.stdout.decode().splitlines()]
     points = [line for line in lines if re.match(r"- point \d+ : les partenaires", line)]
     assert len(points) == 29, points[:3]
     # Taller than a page, its row starts on the chapter's first page, right after the two
     # statements before it, instead of leaving that page blank and being split anyway.
     pages = documents["draft"].pages()
-    first = next((n for n, text in enumerate(pages) if "Énoncé par énoncé" in text and "Ce qui a été dit" in text), None)
+    first = next((n for n, text in enumerate(pages)
+                  if "Énoncé par énoncé" in text and "Ce qui a été dit" in text), None)
     assert first is not None, "the long comment does not start on the chapter's first page"
     assert "point 1 :" in pages[first]
     assert "point 29 :" in pages[first + 1]
