@@ -58,12 +58,12 @@ class DocumentCharts:
     """A template function: each chart of one document drawn as SVG, kept here under an address of
     its own (`chart:1`, `chart:2`…) that `render.write_pdf` serves from `images`."""
 
-    def __init__(self, language: str, width_cm: float = 17.0, height_cm: float | None = None):
-        self.language, self.width_cm, self.height_cm = language, width_cm, height_cm
+    def __init__(self, language: str):
+        self.language = language
         self.images: dict[str, bytes] = {}
 
     def __call__(self, chart) -> str:
-        svg = _svg_charts().chart_svg(chart, width_cm=self.width_cm, height_cm=self.height_cm, locale=self.language)
+        svg = _svg_charts().chart_svg(chart, locale=self.language)  # the full width of the page
         address = f"chart:{len(self.images) + 1}"
         self.images[address] = svg.encode()
         return address
