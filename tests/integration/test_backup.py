@@ -377,8 +377,11 @@ def test_restore_refuses_a_wrong_or_foreign_file_and_writes_nothing(source, grid
     assert "tables inconnues : secrets" in messages["unknown-table.json"]
     assert "JSON invalide" in messages["latin1.json"] and "JSON invalide" in messages["truncated.json"]
     assert "la base de données a refusé une ligne" in messages["bad-row.json"]
-    # Nothing was left behind: the good file still goes in whole.
-    result = _cli(target, "restore", tmp_path / "backup.json")
+    # Nothing was left behind: the good file still goes in whole, even saved again by Notepad
+    # (which begins it with a byte-order mark).
+    notepad = tmp_path / "notepad.json"
+    notepad.write_bytes("\ufeff".encode() + (tmp_path / "backup.json").read_bytes())
+    result = _cli(target, "restore", notepad)
     assert result.exit_code == 0, result.output
     assert fingerprint(target, grid) == fingerprint(source, grid)
     _dispose(target)

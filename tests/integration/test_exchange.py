@@ -89,6 +89,15 @@ def test_an_old_style_document_imports_as_before_and_comes_back_the_same(app, gr
         db.engine.dispose()
 
 
+def test_a_file_saved_with_a_byte_order_mark_imports(app, grid, tmp_path):
+    """Notepad (before 2019) and some Windows tools begin a UTF-8 file with a byte-order mark."""
+    path = tmp_path / "notepad.json"
+    path.write_bytes("\ufeff".encode() + json.dumps(_document(grid), ensure_ascii=False).encode())
+    result = _run(app, "import-assessments", str(path))
+    assert result.exit_code == 0, result.output
+    assert "créées : 3" in result.output
+
+
 def test_a_file_with_any_error_imports_nothing_and_names_each_place(app, grid, tmp_path):
     document = _document(grid)
     document["assessments"][1]["answers"]["ECO-2"]["level"] = "presque"
