@@ -119,6 +119,7 @@ from .territories import (
     organizations_of,
     region_names,
     territories_in_scope,
+    territory_admin_listing,
     territory_assessments,
     territory_by_code,
     territory_listing,

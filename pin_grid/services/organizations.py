@@ -20,7 +20,7 @@ from ..models import SECTOR_CODES, Assessment, Organization, Territory, assessme
 from ..transactions import retrying
 from .audit import SYSTEM, add_audit
 from .errors import Conflict, NotFound, ServiceError
-from .territories import TerritorySummary, _searchable, name_key
+from .territories import TerritorySummary, _searchable, name_key, one_page
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,7 @@ def organization_listing(search: str = "", page: int = 1, per_page: int = 50) ->
     search = " ".join(search.split())[:limits.NAME]
     wanted = _searchable(search)
     found = [o for o in every if not wanted or wanted in _searchable(o.name)]
-    pages = max(1, -(-len(found) // per_page))
-    page = min(max(page, 1), pages)
-    shown = found[(page - 1) * per_page:page * per_page]
+    shown, page, pages = one_page(found, page, per_page)
     territories = territories_of_organizations(o.id for o in shown)
     rows = [OrganizationOverview(o.id, o.name, o.sector, territories.get(o.id, [])) for o in shown]
     return OrganizationListing(rows=rows, total=len(every), found=len(found), search=search, page=page, pages=pages)

@@ -76,9 +76,9 @@ class TerritoryOverview:
 
 @dataclass(frozen=True)
 class TerritoryListing:
-    """One page of the territories in a person's scope, searched and filtered."""
+    """One page of the territories in a person's scope (or all of them), searched and filtered."""
 
-    rows: list[TerritoryOverview]
+    rows: list  # TerritoryOverview on the home page, TerritoryUnit in the administration
     regions: list[str]  # the regions of the territories in scope, to filter by
     in_scope: int  # territories in scope, before searching
     found: int  # territories that match the search and the region
@@ -113,18 +113,50 @@ def territory_listing(scope_kind: str, user_id: int, search: str = "", region: s
     """A page of the territories in scope whose name or code contains `search` (regardless of
     case, accents, hyphens and spacing), of `region` if given, each with its latest assessment
     and draft in progress. Three queries, however many territories there are."""
-    in_scope = territories_in_scope(scope_kind, user_id)
+    return _listing(territories_in_scope(scope_kind, user_id), search, region, page, per_page, _overviews)
+
+
+def territory_admin_listing(search: str = "", region: str | None = None, page: int = 1,
+                            per_page: int = 50) -> TerritoryListing:
+    """A page of every territory, searched and filtered as on the home page, each with its
+    territorial unit (rows of `TerritoryUnit`). Two queries, however many territories there are."""
+    return _listing(territories_in_scope("all", 0), search, region, page, per_page, _with_units)
+
+
+class TerritoryUnit(NamedTuple):
+    territory: TerritorySummary
+    territorial_unit: str
+
+
+def _with_units(territories: list[TerritorySummary]) -> list[TerritoryUnit]:
+    if not territories:
+        return []
+    units = dict(db.session.execute(select(Territory.id, Territory.territorial_unit)
+                                    .where(Territory.id.in_([t.id for t in territories]))).all())
+    return [TerritoryUnit(t, units.get(t.id) or "") for t in territories]
+
+
+def _listing(in_scope: list[TerritorySummary], search: str, region: str | None, page: int, per_page: int,
+             rows) -> TerritoryListing:
+    """The territories of `in_scope` that match the search and the region, the page asked for
+    made into `rows(shown)`."""
     regions = sorted({t.region for t in in_scope}, key=lambda r: (_searchable(r), r))
     region = region if region in regions else None
     search = " ".join(search.split())[:limits.NAME]
     wanted = _searchable(search)
     found = [t for t in in_scope if (region is None or t.region == region)
              and (not wanted or wanted in _searchable(t.name) or wanted in _searchable(t.code))]
+    shown, page, pages = one_page(found, page, per_page)
+    return TerritoryListing(rows=rows(shown), regions=regions, in_scope=len(in_scope), found=len(found),
+                            search=search, region=region, page=page, pages=pages)
+
+
+def one_page(found: list, page: int, per_page: int) -> tuple[list, int, int]:
+    """The items of page `page` (brought within 1..pages: a page beyond the last, as a bookmark
+    may ask after a deletion, shows the last), that page and the number of pages (1 when empty)."""
     pages = max(1, -(-len(found) // per_page))
     page = min(max(page, 1), pages)
-    shown = found[(page - 1) * per_page:page * per_page]
-    return TerritoryListing(rows=_overviews(shown), regions=regions, in_scope=len(in_scope), found=len(found),
-                            search=search, region=region, page=page, pages=pages)
+    return found[(page - 1) * per_page:page * per_page], page, pages
 
 
 def territory_assessments(code: str) -> TerritoryAssessments | None:

@@ -11,13 +11,18 @@ from . import actor, allowed_if, form_status, show_service_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-PAGE_SIZE = 50  # organisations per page
+PAGE_SIZE = 50  # territories or organisations per page
 
 
 @bp.get("/territoires")
 @allowed_if(access.may_manage)
 def territories():
-    return render_template("admin_territories.html", territories=services.all_territories())
+    """Every territory, a page at a time, searched by name or code and filtered by region as on
+    the home page (`q`, `region`, `page`)."""
+    listing = services.territory_admin_listing(
+        search=request.args.get("q", ""), region=request.args.get("region") or None,
+        page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE)
+    return render_template("admin_territories.html", listing=listing)
 
 
 @bp.route(f"/territoires/<string(maxlength={limits.TERRITORY_CODE_LENGTH}):code>/modifier", methods=["GET", "POST"])

@@ -429,3 +429,29 @@ def test_a_long_list_of_organisations_is_paged_with_numbered_pages(app, admin):
     assert 'rel="prev"' in nav and 'rel="next"' in nav and 'aria-current="page"' in nav
     assert [visible(n) for n in re.findall(r"<a [^>]*>(.*?)</a>", nav)] == [
         "Page précédente", "Page 1", "Page 2", "Page 3", "Page suivante"]
+
+
+def test_the_territories_administration_is_paged_searched_and_filtered_like_the_home_page(app, admin):
+    with app.app_context():
+        from pin_grid import services
+        for n in range(70):
+            services.create_territory(f"EST-{n:03d}", f"Sainte-Territoire {n:03d}", "Estrie", actor=ADMIN)
+        db.session.remove()
+    first = page(admin.get("/admin/territoires"))
+    # In the order of names: the fixture's two (Laval-des-Rapides, Montréal-Nord), then « Sainte-… ».
+    assert "LAV-01" in first and "MTL-NORD" in first and "EST-047" in first and "EST-048" not in first
+    assert "72 territoires · page 1 sur 2" in visible(first)
+    second = page(admin.get("/admin/territoires?page=2"))
+    assert "EST-048" in second and "EST-069" in second and "EST-047" not in second and "MTL-NORD" not in second
+    nav = re.search(r'<nav class="pagination".*?</nav>', second, re.S).group(0)
+    assert [visible(n) for n in re.findall(r"<a [^>]*>(.*?)</a>", nav)] == ["Page précédente", "Page 1", "Page 2"]
+    # A search by name (accents and hyphens aside) or by code, and a region, as on the home page.
+    searched = page(admin.get("/admin/territoires?q=sainte territoire 06"))
+    assert "10 territoires correspondent à la recherche" in visible(searched) and "EST-069" in searched
+    assert "MTL-NORD" in page(admin.get("/admin/territoires?q=mtl-nord"))
+    laval = page(admin.get("/admin/territoires?region=Laval"))
+    assert "1 territoire correspond à la recherche" in visible(laval) and "LAV-01" in laval and "EST-000" not in laval
+    assert "Aucun territoire ne correspond à cette recherche." in visible(page(admin.get("/admin/territoires?q=zzz")))
+    # Each row still leads to the territory's form; a page beyond the last shows the last.
+    assert '/admin/territoires/EST-050/modifier' in second
+    assert "EST-050" in page(admin.get("/admin/territoires?page=9"))

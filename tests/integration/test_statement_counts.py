@@ -36,6 +36,8 @@ EXPECTED = {
     # BEGIN; session and account; the territories in scope; the latest assessments of those of
     # the page; their answered counts.
     "home": 5,
+    # BEGIN; session and account; every territory (plain rows); the territorial units of the page's.
+    "territories administration": 4,
 }
 TRANSACTIONS = {"statement saved": 1, "page saved": 1}
 
@@ -134,6 +136,7 @@ def test_each_main_request_makes_a_fixed_number_of_statements(province):
         "results": get(f"/evaluations/{ids['finalized']}/resultats"),
         "comparison": get(f"/comparaison/?annee={ids['year']}"),
         "home": get("/"),
+        "territories administration": get("/admin/territoires?page=2"),
     }
     counts = {}
     for name, request in requests.items():
