@@ -10,7 +10,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -83,25 +83,30 @@ def session_user(user_id: str, token: str | None, idle_minutes: int) -> tuple[Us
     its row exists, the account is active and it was used within `idle_minutes`."""
     if not token:
         return None, False
-    found = db.session.execute(  # the session and its account in one statement: read on every request
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _token_hash(token))
-    ).first()
-    if found is None or str(found[0].user_id) != str(user_id):
+    token_hash = _token_hash(token)
+    found = db.session.execute(_SESSION_AND_ACCOUNT, {"token_hash": token_hash}).first()
+    if found is None or str(found[0].id) != str(user_id):
         return None, True
-    row, user = found
+    user, last_seen_at = found[0], _aware(found[1])
     now = dt.datetime.now(dt.timezone.utc)
     if not user.active or not user.password_hash:
         return None, True
-    if _aware(row.last_seen_at) + dt.timedelta(minutes=idle_minutes) < now:
+    if last_seen_at + dt.timedelta(minutes=idle_minutes) < now:
         # The row stays (until the next sign-in, or two days): what this person goes on typing
         # is kept for them while it is there (see ended_session_owner).
         return None, True
-    if now - _aware(row.last_seen_at) > dt.timedelta(seconds=30):  # one write a half-minute at most
+    if now - last_seen_at > dt.timedelta(seconds=30):  # one write a half-minute at most
         with write_transaction():
-            db.session.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
+            db.session.execute(update(UserSession).where(UserSession.token_hash == token_hash)
                                .values(last_seen_at=now))
     return user, False
+
+
+# The session and its account in one statement, read on every request: built once (SQLAlchemy
+# then also keeps its cache key), the account as an object, the session as the one column needed.
+_SESSION_AND_ACCOUNT = (select(User, UserSession.last_seen_at)
+                        .join(UserSession, UserSession.user_id == User.id)
+                        .where(UserSession.token_hash == bindparam("token_hash")))
 
 
 def ended_session_owner(token: str | None, idle_minutes: int) -> int | None:
