@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy import and_, bindparam, func, inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -122,18 +122,13 @@ def get_assessment(assessment_id: int, *, for_update: bool = False, with_answers
     locked = session.info.get(_LOCKED)
     if for_update and locked and locked[0] is session.get_transaction() and assessment_id in locked[1]:
         return session.get(Assessment, assessment_id)  # locked since: no one else can have changed it
-    query = (select(Assessment).where(Assessment.id == assessment_id)
-             .options(joinedload(Assessment.territory, innerjoin=True), joinedload(Assessment.perspective)))
-    if with_answers:
-        # Locked on PostgreSQL, the answers are read by a second statement, once the lock is
-        # held: rows joined to a locked row come from the snapshot taken before waiting for the
-        # lock, and would miss what the transaction it waited for wrote. (SQLite locks the whole
-        # database from the first statement of a write: one statement is enough.)
-        later = for_update and session.get_bind().dialect.name != "sqlite"
-        query = query.options(selectinload(Assessment.answers) if later else joinedload(Assessment.answers))
-    if for_update:
-        query = query.with_for_update(of=Assessment)
-    assessment = session.scalars(query).unique().first()
+    # Locked on PostgreSQL, the answers are read by a second statement, once the lock is held:
+    # rows joined to a locked row come from the snapshot taken before waiting for the lock, and
+    # would miss what the transaction it waited for wrote. (SQLite locks the whole database from
+    # the first statement of a write: one statement is enough.)
+    answers_later = with_answers and for_update and session.get_bind().dialect.name != "sqlite"
+    query = _assessment_query(with_answers, answers_later, for_update)
+    assessment = session.scalars(query, {"assessment_id": assessment_id}).unique().first()
     if assessment is None:
         raise NotFound(_l("Cette évaluation n'existe pas (no %(id)s).", id=assessment_id))
     if for_update:
@@ -141,6 +136,18 @@ def get_assessment(assessment_id: int, *, for_update: bool = False, with_answers
             locked = session.info[_LOCKED] = (session.get_transaction(), set())
         locked[1].add(assessment_id)
     return assessment
+
+
+@functools.cache
+def _assessment_query(with_answers: bool, answers_later: bool, for_update: bool):
+    """`get_assessment`'s statement, built once for each way of reading (every page reads one)."""
+    query = (select(Assessment).where(Assessment.id == bindparam("assessment_id"))
+             .options(joinedload(Assessment.territory, innerjoin=True), joinedload(Assessment.perspective)))
+    if with_answers:
+        query = query.options(selectinload(Assessment.answers) if answers_later else joinedload(Assessment.answers))
+    if for_update:
+        query = query.with_for_update(of=Assessment)
+    return query
 
 
 def find_assessments(territory_id: int, date: dt.date, perspective: str | None) -> list[Assessment]:
@@ -367,13 +374,18 @@ class StoredAnswers:
     to_confirm: list[str]
 
 
+# The grid page's statements, built once (SQLAlchemy then also keeps their cache keys).
+_STORED_ANSWERS = select(*ANSWER_COLUMNS).where(Answer.assessment_id == bindparam("assessment_id"))
+_PARTICIPANT_COUNT = select(func.count()).where(Participant.assessment_id == bindparam("assessment_id"))
+
+
 def stored_answers(assessment: Assessment, grid: Grid) -> StoredAnswers:
     """Read as plain rows in one statement (the grid page needs no Answer objects), or from the
     answers already loaded with the assessment."""
     if "answers" in inspect(assessment).dict:
         rows = [tuple(getattr(answer, column.key) for column in ANSWER_COLUMNS) for answer in assessment.answers]
     else:
-        rows = db.session.execute(select(*ANSWER_COLUMNS).where(Answer.assessment_id == assessment.id)).all()
+        rows = db.session.execute(_STORED_ANSWERS, {"assessment_id": assessment.id}).all()
     carried = {row[0] for row in rows if row[1]}
     return StoredAnswers({row[0]: AnswerData.of_row(row) for row in rows},
                          [item_id for item_id in grid.items if item_id in carried])
@@ -383,7 +395,7 @@ def participant_count(assessment: Assessment) -> int:
     """How many took part, counted by the database unless the participants are loaded already."""
     if "participants" in inspect(assessment).dict:
         return len(assessment.participants)
-    return db.session.scalar(select(func.count()).where(Participant.assessment_id == assessment.id))
+    return db.session.scalar(_PARTICIPANT_COUNT, {"assessment_id": assessment.id})
 
 
 def unanswered_items(assessment: Assessment, grid: Grid) -> list[str]:
