@@ -171,20 +171,24 @@ def revision_chain(assessment: Assessment) -> set[int]:
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
     """The latest finalised assessment of the same territory and point of view before this one."""
-    return db.session.scalars(
-        select(Assessment)
-        .where(
-            Assessment.territory_id == assessment.territory_id,
-            Assessment.perspective_id.is_(None)
-            if assessment.perspective_id is None
-            else Assessment.perspective_id == assessment.perspective_id,
-            Assessment.status == FINALIZED,
-            Assessment.id.notin_(revision_chain(assessment)),
-            or_(Assessment.date < assessment.date,
-                and_(Assessment.date == assessment.date, Assessment.id < assessment.id)),
-        )
-        .order_by(Assessment.date.desc(), Assessment.id.desc())
-    ).first()
+    return db.session.scalars(_previous_query(assessment.perspective_id is None), {
+        "territory_id": assessment.territory_id, "perspective_id": assessment.perspective_id,
+        "chain": sorted(revision_chain(assessment)), "date": assessment.date, "id": assessment.id}).first()
+
+
+@functools.cache
+def _previous_query(collective: bool):
+    """`previous_assessment`'s statement, built once for the collective view and once for a
+    partner's (the results page of every assessment reads it)."""
+    return (select(Assessment)
+            .where(Assessment.territory_id == bindparam("territory_id"),
+                   Assessment.perspective_id.is_(None) if collective
+                   else Assessment.perspective_id == bindparam("perspective_id"),
+                   Assessment.status == FINALIZED,
+                   Assessment.id.notin_(bindparam("chain", expanding=True)),
+                   or_(Assessment.date < bindparam("date"),
+                       and_(Assessment.date == bindparam("date"), Assessment.id < bindparam("id"))))
+            .order_by(Assessment.date.desc(), Assessment.id.desc()))
 
 
 def versions_of(assessment: Assessment) -> list[Assessment]:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import memory, scoring
 from ..extensions import db
@@ -92,20 +92,30 @@ class CohortMember:
     grid_version: str
 
 
-def _in_cohort(year: int) -> tuple:
-    return (Assessment.status == FINALIZED, Assessment.perspective_id.is_(None),
-            Assessment.date >= dt.date(year, 1, 1), Assessment.date <= dt.date(year, 12, 31))
+# The finalised collective assessments of a year (`_year(year)` gives the parameters). The
+# statements that read a cohort are built once: the results page of every assessment reads one.
+_IN_COHORT = (Assessment.status == FINALIZED, Assessment.perspective_id.is_(None),
+              Assessment.date >= bindparam("first_day"), Assessment.date <= bindparam("last_day"))
+
+
+def _year(year: int) -> dict[str, dt.date]:
+    return {"first_day": dt.date(year, 1, 1), "last_day": dt.date(year, 12, 31)}
+
+
+_COHORT = (select(Assessment.id, Assessment.date, Territory.id, Territory.code, Territory.name, Territory.region,
+                  Assessment.grid_version)
+           .join(Territory, Territory.id == Assessment.territory_id).where(*_IN_COHORT)
+           .order_by(Assessment.date, Assessment.id))
+_COHORT_LEVELS = (select(Answer.assessment_id, Answer.item_id, Answer.level)
+                  .join(Assessment, Assessment.id == Answer.assessment_id).where(*_IN_COHORT))
+# What changes whenever a member is added, revised or replaced: the key of its kept scores.
+_COHORT_STATE = select(func.count(), func.max(Assessment.id), func.sum(Assessment.id), func.sum(Assessment.version),
+                       func.max(Assessment.updated_at)).where(*_IN_COHORT)
 
 
 def cohort(year: int) -> list[CohortMember]:
     """The latest finalised collective assessment of every territory dated in `year`."""
-    rows = db.session.execute(
-        select(Assessment.id, Assessment.date, Territory.id, Territory.code, Territory.name, Territory.region,
-               Assessment.grid_version)
-        .join(Territory, Territory.id == Assessment.territory_id)
-        .where(*_in_cohort(year))
-        .order_by(Assessment.date, Assessment.id)
-    )
+    rows = db.session.execute(_COHORT, _year(year))
     latest: dict[int, CohortMember] = {}
     for id_, date, territory_id, code, name, region, version in rows:
         # Ordered by date: the last one wins.
@@ -117,11 +127,7 @@ def _cohort_levels(year: int, members: list[CohortMember]) -> dict[int, dict[str
     """The level of each statement of each member, read as plain rows."""
     wanted = {m.id for m in members}
     levels: dict[int, dict[str, str | None]] = {m.id: {} for m in members}
-    rows = db.session.execute(
-        select(Answer.assessment_id, Answer.item_id, Answer.level)
-        .join(Assessment, Assessment.id == Answer.assessment_id)
-        .where(*_in_cohort(year))
-    )
+    rows = db.session.execute(_COHORT_LEVELS, _year(year))
     for assessment_id, item_id, level in rows:
         if assessment_id in wanted:  # an earlier assessment of the year is not a member
             levels[assessment_id][item_id] = level
@@ -191,11 +197,7 @@ _scored_cohorts: dict[tuple, _ScoredCohort] = {}
 
 
 def _cohort_key(year: int, grids: GridCatalog) -> tuple:
-    state = db.session.execute(
-        select(func.count(), func.max(Assessment.id), func.sum(Assessment.id), func.sum(Assessment.version),
-               func.max(Assessment.updated_at))
-        .where(*_in_cohort(year))
-    ).one()
+    state = db.session.execute(_COHORT_STATE, _year(year)).one()
     return (str(db.engine.url), id(grids), year, tuple(state))
 
 

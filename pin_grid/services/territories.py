@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from .. import limits
 from ..extensions import db
@@ -98,14 +98,21 @@ class TerritoryAssessments:
 def territories_in_scope(scope_kind: str, user_id: int) -> list[TerritorySummary]:
     """The territories a person works with (access.scope_kind: « all », « regions » of the
     account, else its own territories), in alphabetical order regardless of accents. One query."""
+    territories = list(map(TerritorySummary._make, db.session.execute(_scope_query(scope_kind), {"user_id": user_id})))
+    return sorted(territories, key=lambda t: (_searchable(t.name), t.code))
+
+
+@functools.cache
+def _scope_query(scope_kind: str):
+    """`territories_in_scope`'s statement for each kind of scope, built once (every home page reads it)."""
     query = select(Territory.id, Territory.code, Territory.name, Territory.region)
     if scope_kind == "regions":
-        query = query.where(Territory.region.in_(select(UserRegion.region).where(UserRegion.user_id == user_id)))
-    elif scope_kind != "all":
-        query = query.where(Territory.id.in_(
-            select(user_territory.c.territory_id).where(user_territory.c.user_id == user_id)))
-    territories = list(map(TerritorySummary._make, db.session.execute(query)))
-    return sorted(territories, key=lambda t: (_searchable(t.name), t.code))
+        return query.where(Territory.region.in_(select(UserRegion.region)
+                                                .where(UserRegion.user_id == bindparam("user_id"))))
+    if scope_kind != "all":
+        return query.where(Territory.id.in_(select(user_territory.c.territory_id)
+                                            .where(user_territory.c.user_id == bindparam("user_id"))))
+    return query
 
 
 def territory_listing(scope_kind: str, user_id: int, search: str = "", region: str | None = None, page: int = 1,
@@ -178,11 +185,13 @@ def answered_counts(assessment_ids: list[int]) -> dict[int, int]:
     """Statements with a level, per assessment id of `assessment_ids` (one query)."""
     if not assessment_ids:
         return {}
-    rows = db.session.execute(
-        select(Answer.assessment_id, func.count())
-        .where(Answer.assessment_id.in_(assessment_ids), Answer.level.is_not(None))
-        .group_by(Answer.assessment_id))
-    return dict(rows.all())
+    return dict(db.session.execute(_ANSWERED_COUNTS, {"assessment_ids": assessment_ids}).all())
+
+
+_ANSWERED_COUNTS = (select(Answer.assessment_id, func.count())
+                    .where(Answer.assessment_id.in_(bindparam("assessment_ids", expanding=True)),
+                           Answer.level.is_not(None))
+                    .group_by(Answer.assessment_id))
 
 
 @functools.lru_cache(maxsize=8192)  # a pure function of a name, asked of every territory at each request
@@ -205,21 +214,26 @@ def _summary(row, answered: dict[int, int]) -> AssessmentSummary:
                              answered=answered.get(row.id, 0))
 
 
-def _overviews(territories: list[TerritorySummary]) -> list[TerritoryOverview]:
-    """Each territory with its latest assessment, its latest draft and its number of
-    assessments: one query for the assessments, one for their answered counts."""
-    if not territories:
-        return []
+@functools.cache
+def _latest_assessments():
+    """`_overviews`' statement, built once (every home page reads it): the latest assessment and
+    the latest draft of each territory of `territory_ids`, with its number of assessments."""
     newest_first = (Assessment.date.desc(), Assessment.id.desc())
     ranked = (_summary_query().add_columns(
         func.row_number().over(partition_by=Assessment.territory_id, order_by=newest_first).label("rank"),
         func.row_number().over(partition_by=(Assessment.territory_id, Assessment.status),
                                order_by=newest_first).label("rank_in_status"),
         func.count().over(partition_by=Assessment.territory_id).label("total"),
-    ).where(Assessment.territory_id.in_([t.id for t in territories])).subquery())
-    rows = db.session.execute(
-        select(ranked).where(or_(ranked.c.rank == 1, and_(ranked.c.status == DRAFT, ranked.c.rank_in_status == 1)))
-    ).all()
+    ).where(Assessment.territory_id.in_(bindparam("territory_ids", expanding=True))).subquery())
+    return select(ranked).where(or_(ranked.c.rank == 1, and_(ranked.c.status == DRAFT, ranked.c.rank_in_status == 1)))
+
+
+def _overviews(territories: list[TerritorySummary]) -> list[TerritoryOverview]:
+    """Each territory with its latest assessment, its latest draft and its number of
+    assessments: one query for the assessments, one for their answered counts."""
+    if not territories:
+        return []
+    rows = db.session.execute(_latest_assessments(), {"territory_ids": [t.id for t in territories]}).all()
     answered = answered_counts([r.id for r in rows])
     latest, drafts, totals = {}, {}, {}
     for row in rows:

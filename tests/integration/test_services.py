@@ -103,3 +103,31 @@ def test_results_follow_the_rules(app, grid):
     assert (eco.score.score, eco.score.status, eco.score.answered) == (75.0, "partiel", 4)
     assert results.ensemble is None  # the other components are not answered yet
     assert results.themes[1].score.status == "insuffisant"
+
+
+def test_the_previous_assessment_is_the_latest_finalised_one_of_the_same_view_before_it(app, grid):
+    """What the results compare with (« depuis la précédente »): same territory, same point of
+    view (the collective one or the same partner's), finalised, earlier (or the same day, started
+    before), and never a version of the assessment itself."""
+    def finalised(date, perspective=None):
+        assessment = _start(grid, date=date, perspective=perspective)
+        services.save_answers(assessment.id, {i: AnswerData(level="implante") for i in grid.items})
+        return services.finalize(assessment.id, grid)
+
+    def previous(assessment):
+        found = services.previous_assessment(services.get_assessment(assessment.id))
+        return found.id if found else None
+
+    first = finalised(dt.date(2023, 3, 1))
+    partner_before = finalised(dt.date(2023, 6, 1), perspective="Maison de la Famille")
+    _start(grid, date=dt.date(2024, 1, 10))  # a draft: never a reference
+    collective = finalised(dt.date(2024, 3, 14))
+    partner = finalised(dt.date(2024, 3, 14), perspective="Maison de la Famille")
+    assert previous(first) is None
+    assert previous(collective) == first.id  # not the partner's, later though it is
+    assert previous(partner) == partner_before.id
+    # A revision compares with what came before the version it corrects, not with that version.
+    revision = services.open_revision(collective.id, "Une cote mal saisie")
+    services.save_answers(revision.id, {"ECO-1": AnswerData(level="partiel")})
+    revision = services.finalize(revision.id, grid)
+    assert previous(revision) == first.id
